@@ -1,0 +1,1 @@
+"""client for the Toloka provider."""

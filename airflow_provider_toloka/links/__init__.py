@@ -1,0 +1,1 @@
+"""links for the Toloka provider."""

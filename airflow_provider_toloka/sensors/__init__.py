@@ -1,0 +1,1 @@
+"""sensors for the Toloka provider."""

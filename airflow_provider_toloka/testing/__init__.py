@@ -1,0 +1,1 @@
+"""testing for the Toloka provider."""
