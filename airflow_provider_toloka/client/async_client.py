@@ -1,0 +1,82 @@
+"""AsyncTolokaClient: the read calls that triggers poll with, on httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from airflow_provider_toloka.client.config import ClientConfig
+from airflow_provider_toloka.client.errors import TolokaNetworkError, api_error_from_response
+from airflow_provider_toloka.client.http import decode_body
+from airflow_provider_toloka.client.models import Operation, Pool
+from airflow_provider_toloka.client.retry import RetryState
+
+log = logging.getLogger(__name__)
+
+
+class AsyncTolokaClient:
+    """Async reads of operations and pools, with the same retry policy as :class:`TolokaClient`.
+
+    Use it as ``async with AsyncTolokaClient(config) as client: ...``.
+    """
+
+    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+        self.config = config
+        self.log = logger or log
+        self._client = httpx.AsyncClient(
+            base_url=config.api_url,
+            headers=config.headers,
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncTolokaClient({self.config.base_url!r})"
+
+    async def __aenter__(self) -> AsyncTolokaClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._client.aclose()
+
+    async def request(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        """Send one idempotent request with retries and return the decoded JSON."""
+        state = RetryState(self.config.retry, retry_unsafe=True)
+        while True:
+            try:
+                response = await self._client.request(method, path, params=params)
+            except httpx.TransportError as exc:
+                delay = state.after_exception(sent=not isinstance(exc, httpx.ConnectError))
+                if delay is None:
+                    raise TolokaNetworkError(
+                        f"{method} {path}: no answer from Toloka at {self.config.base_url} "
+                        f"after {state.failures + 1} attempt(s) ({type(exc).__name__})"
+                    ) from exc
+                self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            if response.status_code < 400:
+                return response.json() if response.status_code != 204 and response.content else None
+            body = decode_body(response.content)
+            delay = state.after_status(response.status_code, response.headers, body, method, path)
+            if delay is None:
+                raise api_error_from_response(response.status_code, body, method, path)
+            await asyncio.sleep(delay)
+
+    async def get_operation(self, operation_id: str) -> Operation:
+        """Read an operation."""
+        return Operation.model_validate(await self.request("GET", f"/operations/{operation_id}"))
+
+    async def get_operation_log(self, operation_id: str) -> list[dict[str, Any]]:
+        """The per-item results of an operation."""
+        return await self.request("GET", f"/operations/{operation_id}/log") or []
+
+    async def get_pool(self, pool_id: str) -> Pool:
+        """Read a pool."""
+        return Pool.model_validate(await self.request("GET", f"/pools/{pool_id}"))

@@ -1,0 +1,147 @@
+"""Streaming tasks into validated, serialized batches with deterministic operation ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_toloka.client.errors import TolokaValidationError
+from airflow_provider_toloka.client.validation import Error, InputValidator, format_errors
+
+#: Namespace of the uuid5 operation ids derived from an idempotency key.
+OPERATION_NAMESPACE = uuid.UUID("6f1c8e52-0b7a-4d3e-9a51-7f0c2d1e9b40")
+#: At most this many per-task errors are kept in memory; the rest are only counted.
+MAX_KEPT_ERRORS = 1000
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass
+class Batch:
+    """One request's worth of tasks, already serialized.
+
+    :param number: the batch's position in the upload, from 0.
+    :param start: global index of its first task.
+    :param body: the JSON array, as bytes.
+    :param count: how many tasks it holds.
+    :param positions: global index of each task when some were skipped locally, else None.
+    """
+
+    number: int
+    start: int
+    body: bytes
+    count: int
+    positions: list[int] | None = None
+
+    def global_index(self, local: int) -> int:
+        """The caller's index of the batch's ``local``-th task."""
+        return self.positions[local] if self.positions is not None else self.start + local
+
+    def operation_id(self, idempotency_key: str | None) -> str:
+        """A deterministic id (from the key, the batch number and its content), or a random one."""
+        if idempotency_key is None:
+            return str(uuid.uuid4())
+        digest = hashlib.sha256(self.body).hexdigest()
+        return str(uuid.uuid5(OPERATION_NAMESPACE, f"{idempotency_key}/{self.number}/{digest}"))
+
+
+@dataclass
+class ErrorLog:
+    """Per-task validation errors by the caller's global index, bounded in memory."""
+
+    errors: dict[int, dict[str, Error]] = field(default_factory=dict)
+    count: int = 0
+
+    def add(self, index: int, problem: dict[str, Error]) -> None:
+        self.count += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors[index] = problem
+
+
+class TaskBatcher:
+    """Turns any iterable of tasks into batches, holding at most one batch in memory.
+
+    A task is a task object (with ``input_values``) or bare input values. ``pool_id`` and
+    ``default_overlap`` fill what a task lacks.
+
+    :param validator_for: pool id -> validator (None to skip local validation).
+    :param skip_invalid_items: drop invalid tasks (recorded in ``errors``) instead of raising.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        pool_id: str | None = None,
+        default_overlap: int | None = None,
+        validator_for: Callable[[str], InputValidator | None] | None = None,
+        skip_invalid_items: bool = False,
+        source: str = "tasks",
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.batch_size = batch_size
+        self.pool_id = str(pool_id) if pool_id is not None else None
+        self.default_overlap = default_overlap
+        self.validator_for = validator_for
+        self.skip_invalid_items = skip_invalid_items
+        self.source = source
+        self.errors = ErrorLog()
+        self.tasks_seen = 0
+
+    def _prepare(self, task: Any, index: int) -> dict[str, Any]:
+        if not isinstance(task, dict):
+            raise TolokaValidationError(
+                f"{self.source}[{index}]: a task must be an object, got {type(task).__name__}"
+            )
+        if "input_values" not in task:
+            task = {"input_values": task}
+        pool_id = self.pool_id
+        if pool_id is not None and task.get("pool_id") != pool_id:
+            task = {**task, "pool_id": pool_id}
+        elif "pool_id" not in task:
+            raise TolokaValidationError(f"{self.source}[{index}]: no pool_id; pass pool_id or set it in every task")
+        if self.default_overlap is not None and "overlap" not in task:
+            task = {**task, "overlap": self.default_overlap}
+        return task
+
+    def _problem(self, task: dict[str, Any]) -> dict[str, Error] | None:
+        if self.validator_for is None:
+            return None
+        validator = self.validator_for(str(task["pool_id"]))
+        return validator.validate_task(task) if validator is not None else None
+
+    def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
+        """Yield the batches of ``tasks``; raise on the first invalid task unless skipping."""
+        chunk: list[dict[str, Any]] = []
+        positions: list[int] = []
+        skipped_in_chunk = False
+        start = number = 0
+        index = -1
+        for index, raw in enumerate(tasks):
+            task = self._prepare(raw, index)
+            problem = self._problem(task)
+            if problem:
+                if not self.skip_invalid_items:
+                    raise TolokaValidationError(
+                        f"{self.source}[{index}] is invalid: {format_errors(problem)}. Nothing of this batch "
+                        "was sent; fix the task (or pass skip_invalid_items=True) and run again",
+                        {str(index): problem},
+                    )
+                self.errors.add(index, problem)
+                skipped_in_chunk = True
+                continue
+            chunk.append(task)
+            positions.append(index)
+            if len(chunk) >= self.batch_size:
+                yield Batch(number, start, _dumps(chunk).encode(), len(chunk), positions if skipped_in_chunk else None)
+                number += 1
+                start = index + 1
+                chunk, positions, skipped_in_chunk = [], [], False
+        self.tasks_seen = index + 1
+        if chunk:
+            yield Batch(number, start, _dumps(chunk).encode(), len(chunk), positions if skipped_in_chunk else None)

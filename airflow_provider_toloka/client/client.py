@@ -1,0 +1,358 @@
+"""TolokaClient: the Toloka API in Python, with no Airflow in it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_toloka.client.batching import Batch, TaskBatcher
+from airflow_provider_toloka.client.config import ClientConfig
+from airflow_provider_toloka.client.errors import (
+    TolokaConflictError,
+    TolokaNetworkError,
+    TolokaServerError,
+    TolokaValidationError,
+)
+from airflow_provider_toloka.client.http import HttpTransport
+from airflow_provider_toloka.client.models import Operation, Pool, Project, pool_errors, project_errors
+from airflow_provider_toloka.client.operations import (
+    TolokaOperationFailedError,
+    TolokaOperationTimeoutError,
+    describe_failure,
+)
+from airflow_provider_toloka.client.progress import UploadProgress
+from airflow_provider_toloka.client.validation import Error, InputValidator, format_errors
+
+log = logging.getLogger(__name__)
+
+#: Metadata key under which created projects and pools carry the caller's idempotency key.
+IDEMPOTENCY_METADATA_KEY = "airflow_provider_toloka_key"
+MAX_ASYNC_BATCH = 100_000
+MAX_SYNC_BATCH = 5_000
+DEFAULT_ASYNC_BATCH = 10_000
+
+
+@dataclass
+class UploadResult:
+    """What an upload did.
+
+    :param operation_ids: TASK.BATCH_CREATE operation ids (async mode), in batch order.
+    :param tasks_sent: tasks sent to the API.
+    :param task_ids: created task ids (sync mode), in the caller's order.
+    :param validation_errors: caller's task index -> field errors (skipped tasks; at most 1,000 kept).
+    :param invalid_count: how many tasks were invalid in all.
+    :param operations: the finished operations, when the upload waited for them.
+    """
+
+    operation_ids: list[str] = field(default_factory=list)
+    tasks_sent: int = 0
+    task_ids: list[str] = field(default_factory=list)
+    validation_errors: dict[int, dict[str, Error]] = field(default_factory=dict)
+    invalid_count: int = 0
+    operations: list[Operation] = field(default_factory=list)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _with_key(body: dict[str, Any], key: str) -> dict[str, Any]:
+    metadata = dict(body.get("metadata") or {})
+    metadata[IDEMPOTENCY_METADATA_KEY] = [key]
+    return {**body, "metadata": metadata}
+
+
+def _has_key(item: dict[str, Any], key: str) -> bool:
+    return (item.get("metadata") or {}).get(IDEMPOTENCY_METADATA_KEY) == [key]
+
+
+def _as_body(obj: Any) -> dict[str, Any]:
+    return obj.to_api() if isinstance(obj, (Project, Pool)) else dict(obj)
+
+
+class TolokaClient:
+    """Authenticated access to the Toloka API.
+
+    :param config: where and how to connect (see :class:`ClientConfig`).
+    :param logger: where progress and retries are logged.
+    """
+
+    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+        self.config = config
+        self.log = logger or log
+        self.http = HttpTransport(config, self.log)
+        self._validators: dict[str, InputValidator] = {}
+
+    def __repr__(self) -> str:
+        return f"TolokaClient({self.config.base_url!r})"
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self.http.close()
+
+    # --- account -------------------------------------------------------------------------
+
+    def get_requester(self) -> dict[str, Any]:
+        """The account the key belongs to (``GET /requester``)."""
+        return self.http.request("GET", "/requester")
+
+    # --- projects and pools --------------------------------------------------------------
+
+    def create_project(self, project: dict[str, Any] | Project, idempotency_key: str | None = None) -> Project:
+        """Validate the project locally, then create it.
+
+        :param idempotency_key: when given, the project is tagged with it in ``metadata`` and a
+            project already tagged so is returned instead of creating another.
+        :raises TolokaValidationError: the project is invalid; nothing was sent.
+        """
+        body = _as_body(project)
+        errors = project_errors(body)
+        if errors:
+            raise TolokaValidationError(f"Invalid project: {format_errors(errors)}", errors)
+        return Project.model_validate(self._create_once("/projects", body, idempotency_key, self._find_project))
+
+    def get_project(self, project_id: str) -> Project:
+        """Read a project."""
+        return Project.model_validate(self.http.request("GET", f"/projects/{project_id}"))
+
+    def create_pool(self, pool: dict[str, Any] | Pool, idempotency_key: str | None = None) -> Pool:
+        """Validate the pool locally, then create it (exactly once per ``idempotency_key``).
+
+        :raises TolokaValidationError: the pool is invalid; nothing was sent.
+        """
+        body = _as_body(pool)
+        errors = pool_errors(body)
+        if errors:
+            raise TolokaValidationError(f"Invalid pool: {format_errors(errors)}", errors)
+        body = Pool.model_validate(body).to_api()
+        project_id = body["project_id"]
+        found = self._create_once(
+            "/pools", body, idempotency_key, lambda key: self._find_pool(project_id, key)
+        )
+        return Pool.model_validate(found)
+
+    def get_pool(self, pool_id: str) -> Pool:
+        """Read a pool."""
+        return Pool.model_validate(self.http.request("GET", f"/pools/{pool_id}"))
+
+    def open_pool(self, pool_id: str) -> Operation | None:
+        """Start opening a pool: the POOL.OPEN operation, or None when it is already open."""
+        answer = self.http.request("POST", f"/pools/{pool_id}/open", idempotent=True)
+        return Operation.model_validate(answer) if answer else None
+
+    def close_pool(self, pool_id: str) -> Operation | None:
+        """Start closing a pool: the POOL.CLOSE operation, or None when it is already closed."""
+        answer = self.http.request("POST", f"/pools/{pool_id}/close", idempotent=True)
+        return Operation.model_validate(answer) if answer else None
+
+    def _find_project(self, key: str) -> dict[str, Any] | None:
+        page = self.http.request("GET", "/projects", params={"sort": "-id", "limit": 300})
+        return next((item for item in page.get("items", []) if _has_key(item, key)), None)
+
+    def _find_pool(self, project_id: str, key: str) -> dict[str, Any] | None:
+        return next(
+            (item for item in self._iter_list("/pools", {"project_id": project_id}, 300) if _has_key(item, key)),
+            None,
+        )
+
+    def _create_once(
+        self,
+        path: str,
+        body: dict[str, Any],
+        key: str | None,
+        find: Callable[[str], dict[str, Any] | None],
+    ) -> dict[str, Any]:
+        """POST a new object, never twice for the same key, even when an answer is lost."""
+        if key is None:
+            return self.http.request("POST", path, json_body=body)
+        body = _with_key(body, key)
+        existing = find(key)
+        if existing is not None:
+            self.log.info("Reusing %s %s created earlier for key %s", path.strip("/"), existing.get("id"), key)
+            return existing
+        attempts = self.config.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.http.request("POST", path, json_body=body)
+            except (TolokaServerError, TolokaNetworkError) as exc:
+                existing = find(key)
+                if existing is not None:
+                    return existing
+                if attempt == attempts:
+                    raise
+                delay = self.config.retry.backoff(attempt)
+                self.log.warning("POST %s failed (%s) and created nothing; retrying in %.1fs", path, exc, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    # --- operations ----------------------------------------------------------------------
+
+    def get_operation(self, operation_id: str) -> Operation:
+        """Read an operation."""
+        return Operation.model_validate(self.http.request("GET", f"/operations/{operation_id}"))
+
+    def get_operation_log(self, operation_id: str) -> list[dict[str, Any]]:
+        """The per-item results of an operation."""
+        return self.http.request("GET", f"/operations/{operation_id}/log") or []
+
+    def wait_operation(
+        self, operation_id: str, timeout: float = 3600.0, poll_interval: float = 5.0, raise_on_fail: bool = True
+    ) -> Operation:
+        """Poll an operation until it finishes.
+
+        :param timeout: seconds to wait at most.
+        :param poll_interval: the longest pause between polls (they start at a tenth of it).
+        :raises TolokaOperationFailedError: it ended FAIL (and ``raise_on_fail``).
+        :raises TolokaOperationTimeoutError: it was still running after ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        pause = min(0.1, poll_interval)
+        while True:
+            operation = self.get_operation(operation_id)
+            if operation.is_done:
+                if operation.status == "FAIL" and raise_on_fail:
+                    raise TolokaOperationFailedError(
+                        describe_failure(operation, self.get_operation_log(operation_id)), operation
+                    )
+                return operation
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TolokaOperationTimeoutError(
+                    f"Operation {operation_id} is still {operation.status} after {timeout:.0f}s"
+                )
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, poll_interval)
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def validator_for_pool(self, pool_id: str) -> InputValidator:
+        """The input validator of the pool's project (read once per pool, then cached)."""
+        validator = self._validators.get(pool_id)
+        if validator is None:
+            project = self.get_project(self.get_pool(pool_id).project_id)
+            spec = {name: f.model_dump(exclude_none=True) for name, f in project.task_spec.input_spec.items()}
+            validator = self._validators[pool_id] = InputValidator(spec)
+        return validator
+
+    def create_tasks(
+        self,
+        tasks: Iterable[Any],
+        pool_id: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+        async_mode: bool = True,
+        batch_size: int | None = None,
+        allow_defaults: bool = False,
+        skip_invalid_items: bool = False,
+        open_pool: bool = False,
+        default_overlap: int | None = None,
+        validate: bool = True,
+        wait: bool = False,
+        wait_timeout: float = 3600.0,
+        total: int | None = None,
+        source: str = "tasks",
+    ) -> UploadResult:
+        """Upload tasks from any iterable, streaming them in batches.
+
+        In async mode (the default) every batch is one TASK.BATCH_CREATE operation whose id is
+        derived from ``idempotency_key``, the batch number and the batch's content, so running the
+        same upload again creates every task exactly once. Sync mode returns the created ids.
+
+        :param tasks: task objects or bare input values; a list, a generator, a file reader.
+        :param pool_id: the pool for tasks that do not name one.
+        :param batch_size: tasks a request (async: default 10,000, at most 100,000; sync: at most 5,000).
+        :param validate: check every task against the project's input_spec before sending it.
+        :param wait: wait for the operations to finish (raising if one fails).
+        :param total: the number of tasks, when known, for the progress ETA.
+        :param source: how to name the input in error messages, e.g. a file path.
+        """
+        limit = MAX_ASYNC_BATCH if async_mode else MAX_SYNC_BATCH
+        size = batch_size or (DEFAULT_ASYNC_BATCH if async_mode else MAX_SYNC_BATCH)
+        if not 1 <= size <= limit:
+            mode = "async" if async_mode else "sync"
+            raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
+        if total is None and hasattr(tasks, "__len__"):
+            total = len(tasks)  # type: ignore[arg-type]
+        batcher = TaskBatcher(
+            batch_size=size,
+            pool_id=pool_id,
+            default_overlap=default_overlap,
+            validator_for=self.validator_for_pool if validate else None,
+            skip_invalid_items=skip_invalid_items,
+            source=source,
+        )
+        params = {
+            "async_mode": _flag(async_mode),
+            "allow_defaults": _flag(allow_defaults),
+            "skip_invalid_items": _flag(skip_invalid_items),
+            "open_pool": _flag(open_pool),
+        }
+        result = UploadResult()
+        progress = UploadProgress(self.log, total)
+        for batch in batcher.batches(tasks):
+            if async_mode:
+                result.operation_ids.append(self._submit_async(batch, params, idempotency_key).id)
+            else:
+                self._submit_sync(batch, params, result)
+            result.tasks_sent += batch.count
+            progress.advance(batch.count)
+        progress.finish()
+        for index, problem in batcher.errors.errors.items():
+            result.validation_errors.setdefault(index, problem)
+        result.invalid_count += batcher.errors.count
+        if wait:
+            result.operations = [
+                self.wait_operation(operation_id, timeout=wait_timeout) for operation_id in result.operation_ids
+            ]
+        return result
+
+    def _submit_async(self, batch: Batch, params: dict[str, str], key: str | None) -> Operation:
+        operation_id = batch.operation_id(key)
+        try:
+            answer = self.http.request(
+                "POST", "/tasks", params={**params, "operation_id": operation_id}, data=batch.body, idempotent=True
+            )
+        except TolokaConflictError as exc:
+            if exc.code != "OPERATION_ALREADY_EXISTS":
+                raise
+            self.log.info("Batch %s was already submitted as operation %s", batch.number, operation_id)
+            return self.get_operation(operation_id)
+        return Operation.model_validate(answer)
+
+    def _submit_sync(self, batch: Batch, params: dict[str, str], result: UploadResult) -> None:
+        answer = self.http.request("POST", "/tasks", params=params, data=batch.body) or {}
+        items = answer.get("items") or {}
+        for local in sorted(items, key=int):
+            result.task_ids.append(items[local]["id"])
+        for local, problem in (answer.get("validation_errors") or {}).items():
+            result.invalid_count += 1
+            result.validation_errors[batch.global_index(int(local))] = problem
+
+    # --- listing -------------------------------------------------------------------------
+
+    def _iter_list(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[dict[str, Any]]:
+        last_id: str | None = None
+        while True:
+            query = {**params, "sort": "id", "limit": page_size}
+            if last_id is not None:
+                query["id_gt"] = last_id
+            page = self.http.request("GET", path, params=query)
+            items = page.get("items") or []
+            yield from items
+            if not page.get("has_more") or not items:
+                return
+            last_id = items[-1]["id"]
+
+    def iter_tasks(self, pool_id: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
+        """All tasks of a pool, paged by id."""
+        return self._iter_list("/tasks", {"pool_id": pool_id}, page_size)
+
+    def iter_assignments(
+        self, pool_id: str, status: str | None = None, page_size: int = 10_000
+    ) -> Iterator[dict[str, Any]]:
+        """All assignments of a pool (optionally with one status), paged by id."""
+        params = {"pool_id": pool_id, **({"status": status} if status else {})}
+        return self._iter_list("/assignments", params, page_size)

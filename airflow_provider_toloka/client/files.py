@@ -1,0 +1,90 @@
+"""Reading tasks from .jsonl and .json files as streams, in bounded memory."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from airflow_provider_toloka.client.errors import TolokaValidationError
+
+_CHUNK = 1 << 20
+_decoder = json.JSONDecoder()
+_WHITESPACE = " \t\r\n"
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """Yield the JSON value of every non-blank line.
+
+    :raises TolokaValidationError: naming the file and line of the first line that is not JSON.
+    """
+    with open(path, encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError as exc:
+                raise TolokaValidationError(f"{path}, line {line_number}: not valid JSON ({exc})") from None
+
+
+def iter_json_array(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """Yield the items of a file holding one JSON array, reading it in chunks.
+
+    :raises TolokaValidationError: naming the file and item index when the file is not a JSON array.
+    """
+    with open(path, encoding="utf-8") as handle:
+        buffer = handle.read(_CHUNK).lstrip(_WHITESPACE)
+        if not buffer.startswith("["):
+            raise TolokaValidationError(f"{path}: expected a JSON array of tasks (or use a .jsonl file)")
+        position, index, eof = 1, 0, False
+        while True:
+            while True:
+                position = _skip(buffer, position)
+                if position < len(buffer) or eof:
+                    break
+                buffer, position, eof = _refill(handle, buffer, position)
+            if position >= len(buffer):
+                raise TolokaValidationError(f"{path}: the JSON array is not closed after item {index}")
+            if buffer[position] == "]":
+                return
+            if index and buffer[position] != ",":
+                raise TolokaValidationError(f"{path}: expected ',' or ']' after item {index - 1}")
+            if buffer[position] == ",":
+                position = _skip(buffer, position + 1)
+            while True:
+                try:
+                    value, end = _decoder.raw_decode(buffer, position)
+                    if end < len(buffer) or eof:
+                        break
+                except ValueError as exc:
+                    if eof:
+                        raise TolokaValidationError(f"{path}: item {index} is not valid JSON ({exc})") from None
+                buffer, position, eof = _refill(handle, buffer, position)
+            yield value
+            index += 1
+            position = end
+
+
+def _skip(buffer: str, position: int) -> int:
+    while position < len(buffer) and buffer[position] in _WHITESPACE:
+        position += 1
+    return position
+
+
+def _refill(handle: Any, buffer: str, position: int) -> tuple[str, int, bool]:
+    chunk = handle.read(_CHUNK)
+    return buffer[position:] + chunk, 0, not chunk
+
+
+def iter_task_file(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """Tasks from a ``.jsonl`` (one per line) or ``.json`` (an array) file, streamed."""
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise TolokaValidationError(f"Task file {name!r} does not exist")
+    if name.endswith((".jsonl", ".ndjson")):
+        return iter_jsonl(name)
+    if name.endswith(".json"):
+        return iter_json_array(name)
+    raise TolokaValidationError(f"Task file {name!r}: use a .jsonl (one task per line) or .json (an array) file")

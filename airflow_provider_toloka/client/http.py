@@ -1,0 +1,111 @@
+"""The synchronous transport: one pooled requests.Session, timeouts, bounded retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_toloka.client.config import ClientConfig
+from airflow_provider_toloka.client.errors import TolokaNetworkError, api_error_from_response
+from airflow_provider_toloka.client.retry import RetryState
+
+log = logging.getLogger(__name__)
+
+
+def decode_body(content: bytes) -> Any:
+    """The JSON of an error response, or its text when it is not JSON."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:1000]
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether a network error happened before the request could reach the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    current: Any = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ in ("NewConnectionError", "NameResolutionError", "ConnectionRefusedError"):
+            return True
+        current = getattr(current, "reason", None) or (current.args[0] if getattr(current, "args", None) else None)
+        if isinstance(current, str):
+            return False
+    return False
+
+
+class HttpTransport:
+    """Sends requests to the Toloka API and turns answers into JSON or typed errors.
+
+    :param config: where and how to connect.
+    :param logger: where retries are reported.
+    """
+
+    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+        self.config = config
+        self.log = logger or log
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(config.headers)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config.base_url!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        data: bytes | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one request, retrying as the policy allows, and return the decoded JSON.
+
+        :param idempotent: whether a repeat is harmless; by default only GET is.
+        :return: the JSON body, or None for 204 and empty answers.
+        :raises TolokaApiError: for an error answer (a subclass by status).
+        :raises TolokaNetworkError: when the API stays unreachable.
+        """
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+        state = RetryState(self.config.retry, method == "GET" if idempotent is None else idempotent)
+        url = self.config.api_url + path
+        while True:
+            try:
+                response = self.session.request(method, url, params=params, data=data, timeout=self.config.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                delay = state.after_exception(sent=not _never_sent(exc))
+                if delay is None:
+                    raise TolokaNetworkError(
+                        f"{method} {path}: no answer from Toloka at {self.config.base_url} "
+                        f"after {state.failures + 1} attempt(s) ({type(exc).__name__}). Check the "
+                        "connection's host/environment and the network; the request may or may not have "
+                        "taken effect"
+                    ) from exc
+                self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(exc).__name__, delay)
+                time.sleep(delay)
+                continue
+            status = response.status_code
+            if status < 400:
+                return response.json() if status != 204 and response.content else None
+            body = decode_body(response.content)
+            delay = state.after_status(status, response.headers, body, method, path)
+            if delay is None:
+                raise api_error_from_response(status, body, method, path)
+            self.log.warning("%s %s answered %s; retrying in %.1fs", method, path, status, delay)
+            time.sleep(delay)

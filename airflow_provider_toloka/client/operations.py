@@ -1,0 +1,79 @@
+"""Reading operation results: totals over several uploads and the message of a failed one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from airflow_provider_toloka.client.errors import TolokaError
+from airflow_provider_toloka.client.models import Operation
+from airflow_provider_toloka.client.validation import format_errors
+
+COUNT_FIELDS = ("total_count", "valid_count", "not_valid_count", "success_count", "failed_count")
+
+
+class TolokaOperationFailedError(TolokaError):
+    """An asynchronous operation ended with status FAIL.
+
+    :param operation: the failed operation.
+    """
+
+    def __init__(self, message: str, operation: Operation | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class TolokaOperationTimeoutError(TolokaError, TimeoutError):
+    """An operation did not finish within the allowed time."""
+
+
+def details_of(operation: Operation) -> dict[str, Any]:
+    """The operation's ``details`` as a plain dict."""
+    details = operation.details
+    if details is None:
+        return {}
+    return details if isinstance(details, dict) else details.model_dump(exclude_none=True)
+
+
+def totals(operations: Iterable[Operation]) -> dict[str, int]:
+    """Sum the task counts of TASK.BATCH_CREATE operations, plus how many operations there were."""
+    result = dict.fromkeys(COUNT_FIELDS, 0)
+    result["operations"] = 0
+    for operation in operations:
+        result["operations"] += 1
+        details = details_of(operation)
+        for name in COUNT_FIELDS:
+            value = details.get(name)
+            if isinstance(value, (int, str)) and str(value).isdigit():
+                result[name] += int(value)
+    return result
+
+
+def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[str]:
+    """Readable lines for the first failed items of an operation log."""
+    lines: list[str] = []
+    for item in log_items:
+        if item.get("success", True):
+            continue
+        output = item.get("output") or {}
+        problems = output.get("validation_errors") if isinstance(output, dict) else None
+        where = (item.get("input") or {}).get("index", "?") if isinstance(item.get("input"), dict) else "?"
+        text = format_errors(problems) if isinstance(problems, dict) else str(output)[:300]
+        lines.append(f"item {where}: {text}")
+        if len(lines) >= limit:
+            break
+    return lines
+
+
+def describe_failure(operation: Operation, log_items: Iterable[dict[str, Any]] = ()) -> str:
+    """The message for a failed operation: its type, id, counts and first item errors."""
+    counts = ", ".join(f"{k}={v}" for k, v in details_of(operation).items() if k in COUNT_FIELDS)
+    message = f"Operation {operation.id} ({operation.type}) failed"
+    if counts:
+        message += f": {counts}"
+    errors = first_errors(log_items)
+    if errors:
+        message += ". First errors: " + "; ".join(errors)
+    if operation.type == "TASK.BATCH_CREATE":
+        message += ". Nothing of this batch was created: fix the tasks, or upload with skip_invalid_items=True"
+    return message

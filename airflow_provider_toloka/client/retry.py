@@ -1,0 +1,91 @@
+"""The retry decision, shared by the sync (requests) and async (httpx) clients."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_toloka.client.config import RetryPolicy
+from airflow_provider_toloka.client.errors import TolokaRateLimitError, api_error_from_response
+
+#: Longest a quota interval can make us wait before giving up: an hour or a day is not waited out.
+WAITABLE_INTERVALS = frozenset({None, "MIN", "MINUTE", "SECOND"})
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds form), or None."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+@dataclass
+class RetryState:
+    """Tracks one logical request across its attempts and says how long to wait before the next.
+
+    :param policy: the retry policy.
+    :param retry_unsafe: whether a failure that may have reached the server (5xx, read error) can be
+        retried: True for reads and idempotent writes, False otherwise.
+    """
+
+    policy: RetryPolicy
+    retry_unsafe: bool
+    started: float = field(default_factory=time.monotonic)
+    failures: int = 0
+
+    def _within_budget(self, delay: float) -> bool:
+        return time.monotonic() - self.started + delay <= self.policy.max_total_seconds
+
+    def after_exception(self, sent: bool) -> float | None:
+        """Seconds to wait after a network error, or None to give up.
+
+        :param sent: whether the request may have reached the server (False for connect errors).
+        """
+        if sent and not self.retry_unsafe:
+            return None
+        self.failures += 1
+        if self.failures >= self.policy.max_attempts:
+            return None
+        delay = self.policy.backoff(self.failures)
+        return delay if self._within_budget(delay) else None
+
+    def after_status(
+        self, status: int, headers: Any, body: Any, method: str, path: str
+    ) -> float | None:
+        """Seconds to wait after an error status, or None to raise it.
+
+        A 429 is waited out (``Retry-After``, else the backoff) while the time budget lasts,
+        unless its quota interval is an hour or a day.
+        """
+        if status not in self.policy.retry_statuses:
+            return None
+        if status == 429:
+            payload = body.get("payload") if isinstance(body, dict) else None
+            interval = payload.get("interval") if isinstance(payload, dict) else None
+            if interval not in WAITABLE_INTERVALS:
+                return None
+            retry_after = parse_retry_after(headers.get("Retry-After"))
+            delay = retry_after if retry_after is not None else min(60.0, self.policy.backoff(self.failures + 1))
+            if not self._within_budget(delay):
+                error = api_error_from_response(status, body, method, path)
+                raise TolokaRateLimitError(
+                    error.status,
+                    error.code,
+                    f"{error.message} (gave up after waiting {self.policy.max_total_seconds:.0f}s in all)",
+                    error.request_id,
+                    error.payload,
+                    method,
+                    path,
+                )
+            return delay
+        if not self.retry_unsafe:
+            return None
+        self.failures += 1
+        if self.failures >= self.policy.max_attempts:
+            return None
+        delay = max(self.policy.backoff(self.failures), parse_retry_after(headers.get("Retry-After")) or 0.0)
+        return delay if self._within_budget(delay) else None
