@@ -1,0 +1,74 @@
+"""Options of the Toloka emulator, shared by the in-process server, the subprocess and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+from typing import Any
+
+#: Default host: the emulator only listens on loopback unless told otherwise.
+DEFAULT_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Behaviour of one emulator instance.
+
+    :param token: when set, the ``Authorization`` token must equal it (any non-empty token otherwise).
+    :param operation_delay: seconds an asynchronous operation takes (PENDING -> RUNNING -> SUCCESS/FAIL).
+    :param fail_rate: fraction of requests that fail (500, 503 or a dropped connection, split evenly).
+    :param rps: requests allowed per second before 429 TOO_MANY_REQUESTS (None: unlimited).
+    :param seed: seed of the fault injection random generator (None: not reproducible).
+    :param projects_per_minute: project creations allowed per quota window.
+    :param tasks_per_minute: tasks (of accepted POST /tasks requests) allowed per quota window.
+    :param quota_window: length of the quota window in seconds (60 as in the API; shorter in tests).
+    """
+
+    token: str | None = None
+    operation_delay: float = 0.2
+    fail_rate: float = 0.0
+    rps: float | None = None
+    seed: int | None = None
+    projects_per_minute: int = 20
+    tasks_per_minute: int = 100_000
+    quota_window: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be within [0, 1], got {self.fail_rate}")
+        if self.operation_delay < 0:
+            raise ValueError(f"operation_delay must be >= 0, got {self.operation_delay}")
+        if self.rps is not None and self.rps <= 0:
+            raise ValueError(f"rps must be > 0, got {self.rps}")
+        if self.quota_window <= 0:
+            raise ValueError(f"quota_window must be > 0, got {self.quota_window}")
+        if self.projects_per_minute < 0 or self.tasks_per_minute < 0:
+            raise ValueError("quotas must be >= 0")
+
+    def cli_args(self) -> list[str]:
+        """The command-line options that reproduce this configuration (non-default values only)."""
+        args: list[str] = []
+        defaults = EmulatorConfig()
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None and value != getattr(defaults, item.name):
+                args += [f"--{item.name.replace('_', '-')}", str(value)]
+        return args
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """Add one ``--option`` per field to ``parser``."""
+        defaults = EmulatorConfig()
+        types: dict[str, Any] = {"token": str, "seed": int, "rps": float}
+        for item in fields(EmulatorConfig):
+            default = getattr(defaults, item.name)
+            kind = types.get(item.name, type(default))
+            parser.add_argument(
+                f"--{item.name.replace('_', '-')}", dest=item.name, type=kind, default=default,
+                help=f"default: {default}",
+            )
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace) -> EmulatorConfig:
+        """Build a configuration from parsed ``add_arguments`` options."""
+        return cls(**{item.name: getattr(namespace, item.name) for item in fields(cls)})

@@ -1,0 +1,504 @@
+"""In-memory store of the emulator and the API's business rules (thread-safe, one lock).
+
+Time is lazy: asynchronous operations finish by the clock, and their effects (tasks becoming
+visible, pools opening or closing) are applied at the start of the next call that touches the
+store ("settling" due operations), so no timer threads are needed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from airflow_provider_toloka.client.models import pool_errors, project_errors
+from airflow_provider_toloka.client.validation import InputValidator
+from airflow_provider_toloka.testing.config import EmulatorConfig
+from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, validation_error
+from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_header
+from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
+from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
+from airflow_provider_toloka.testing.tasks import TaskStore, task_id
+from airflow_provider_toloka.testing.timefmt import iso_utc
+
+#: Most tasks in one synchronous / asynchronous POST /tasks request.
+MAX_SYNC_TASKS = 5_000
+MAX_ASYNC_TASKS = 100_000
+
+REQUESTER_ID = "emulator-requester"
+OWNER = {"id": REQUESTER_ID, "myself": True, "company_id": "emulator-company"}
+
+Errors = dict[str, dict[str, str]]
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+class EmulatorState:
+    """Projects, pools, tasks, operations and assignments of one emulator.
+
+    :param config: quotas and operation delay.
+    :param clock: source of POSIX time (injectable for tests).
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.pools: dict[str, dict[str, Any]] = {}
+        self.tasks = TaskStore()
+        self.operations: dict[str, Operation] = {}
+        self.assignments: dict[str, dict[str, Any]] = {}
+        self.requester: dict[str, Any] = {
+            "id": REQUESTER_ID,
+            "balance": 1000.0,
+            "public_name": {"EN": "Toloka emulator"},
+            "company": {"id": OWNER["company_id"], "superintendent_id": REQUESTER_ID},
+        }
+        self._object_ids = itertools.count(1)
+        self._assignment_ids = itertools.count(1)
+        self._due: list[tuple[float, int, Operation]] = []
+        self._due_sequence = itertools.count()
+        self._validators: dict[str, InputValidator] = {}
+        window = self.config.quota_window
+        self._project_quota = FixedWindow(self.config.projects_per_minute, window)
+        self._task_quota = FixedWindow(self.config.tasks_per_minute, window)
+
+    # -- time ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[float]:
+        """Hold the lock, settle due operations and yield the request's single ``now``."""
+        with self.lock:
+            now = self.clock()
+            self._settle(now)
+            yield now
+
+    def _settle(self, now: float) -> None:
+        while self._due and self._due[0][0] <= now:
+            _, _, operation = heapq.heappop(self._due)
+            operation.apply()
+
+    def settle(self) -> None:
+        """Apply the effects of every operation that has finished by now."""
+        with self._transaction():
+            pass
+
+    def _submit(self, operation: Operation, now: float) -> dict[str, Any]:
+        self.operations[operation.id] = operation
+        heapq.heappush(self._due, (operation.due, next(self._due_sequence), operation))
+        self._settle(now)
+        return operation.to_json(now)
+
+    def _quota(self, quota: FixedWindow, amount: int, what: str, now: float) -> None:
+        wait = quota.check(amount, now)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "TOO_MANY_REQUESTS",
+                f"Too many requests: {what} quota of {quota.limit:g} per {quota.window:g} s exceeded",
+                {"interval": "MIN", "limit": quota.limit, "window_seconds": quota.window},
+                retry_after_header(wait),
+            )
+
+    # -- projects -----------------------------------------------------------------------
+
+    def create_project(self, body: Any) -> dict[str, Any]:
+        """POST /projects: validate, count against the quota and store the project."""
+        errors = project_errors(body)
+        if errors:
+            raise validation_error(errors)
+        with self._transaction() as now:
+            self._quota(self._project_quota, 1, "project creation", now)
+            self._project_quota.consume(1, now)
+            project = {**body, "id": str(next(self._object_ids)), "status": "ACTIVE", "created": iso_utc(now)}
+            project["owner"] = OWNER
+            self.projects[project["id"]] = project
+            return project
+
+    def get_project(self, project_id: str) -> dict[str, Any]:
+        """GET /projects/{id}."""
+        with self._transaction():
+            return self._get(self.projects, "Project", project_id)
+
+    def list_projects(self, query: ListQuery, status: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """GET /projects."""
+        with self._transaction():
+            return page_objects(self.projects.values(), query, filters={"status": status}, id_key=numeric_id)
+
+    @staticmethod
+    def _get(objects: dict[str, dict[str, Any]], kind: str, object_id: str) -> dict[str, Any]:
+        found = objects.get(object_id)
+        if found is None:
+            raise does_not_exist(kind, object_id)
+        return found
+
+    def _validator(self, project_id: str) -> InputValidator:
+        validator = self._validators.get(project_id)
+        if validator is None:
+            spec = self.projects[project_id]["task_spec"]["input_spec"]
+            validator = self._validators[project_id] = InputValidator(spec)
+        return validator
+
+    # -- pools --------------------------------------------------------------------------
+
+    def create_pool(self, body: Any) -> dict[str, Any]:
+        """POST /pools; an unknown ``project_id`` is a 400 VALIDATION_ERROR (field code DOES_NOT_EXIST)."""
+        errors = pool_errors(body)
+        if errors:
+            raise validation_error(errors)
+        project_id = str(body["project_id"])
+        with self._transaction() as now:
+            if project_id not in self.projects:
+                raise validation_error(
+                    {"project_id": _error("DOES_NOT_EXIST", f"Project {project_id} does not exist")}
+                )
+            pool = {**body, "id": str(next(self._object_ids)), "project_id": project_id}
+            pool.update(status="CLOSED", created=iso_utc(now), owner=OWNER)
+            pool.pop("last_close_reason", None)
+            self.pools[pool["id"]] = pool
+            return pool
+
+    def get_pool(self, pool_id: str) -> dict[str, Any]:
+        """GET /pools/{id}."""
+        with self._transaction():
+            return self._get(self.pools, "Pool", pool_id)
+
+    def list_pools(
+        self, query: ListQuery, project_id: str | None = None, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """GET /pools."""
+        with self._transaction():
+            filters = {"project_id": project_id, "status": status}
+            return page_objects(self.pools.values(), query, filters=filters, id_key=numeric_id)
+
+    def open_pool(self, pool_id: str) -> dict[str, Any] | None:
+        """POST /pools/{id}/open: a POOL.OPEN operation, or None when the pool is already open.
+
+        :raises ApiError: 404 for an unknown pool, 409 EMPTY_POOL for a pool without tasks.
+        """
+        with self._transaction() as now:
+            pool = self._get(self.pools, "Pool", pool_id)
+            if pool["status"] == "OPEN":
+                return None
+            if self.tasks.count(pool_id) == 0:
+                raise ApiError(409, "EMPTY_POOL", f"Pool {pool_id} has no tasks and cannot be opened", None)
+            return self._submit(self._pool_operation(POOL_OPEN, pool, now), now)
+
+    def close_pool(self, pool_id: str) -> dict[str, Any] | None:
+        """POST /pools/{id}/close: a POOL.CLOSE operation, or None when the pool is already closed."""
+        with self._transaction() as now:
+            pool = self._get(self.pools, "Pool", pool_id)
+            if pool["status"] == "CLOSED":
+                return None
+            return self._submit(self._pool_operation(POOL_CLOSE, pool, now), now)
+
+    def _pool_operation(self, kind: str, pool: dict[str, Any], now: float) -> Operation:
+        def effect(operation: Operation) -> None:
+            if kind == POOL_OPEN:
+                self._set_open(pool, operation.due)
+            else:
+                pool.update(status="CLOSED", last_close_reason="MANUAL", last_stopped=iso_utc(operation.due))
+
+        return Operation(
+            str(uuid.uuid4()), kind, now, self.config.operation_delay, {"pool_id": pool["id"]}, effect=effect
+        )
+
+    @staticmethod
+    def _set_open(pool: dict[str, Any], when: float) -> None:
+        if pool["status"] != "OPEN":
+            pool.update(status="OPEN", last_started=iso_utc(when))
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def _check_items(self, items: list[Any]) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Errors]]:
+        """Split request items into valid (index, task) pairs, with defaults filled in, and errors by index."""
+        valid: list[tuple[int, dict[str, Any]]] = []
+        errors: dict[int, Errors] = {}
+        overlaps: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                errors[index] = {"": _error("INVALID_TYPE", "A task must be an object")}
+                continue
+            raw_pool_id = item.get("pool_id")
+            pool_id = None if raw_pool_id is None else str(raw_pool_id)
+            pool = self.pools.get(pool_id) if pool_id is not None else None
+            if pool is None:
+                if pool_id is None:
+                    errors[index] = {"pool_id": _error("VALUE_REQUIRED", "pool_id is required")}
+                else:
+                    errors[index] = {"pool_id": _error("DOES_NOT_EXIST", f"Pool {pool_id} does not exist")}
+                continue
+            problems = self._validator(pool["project_id"]).validate_task(item)
+            if problems:
+                errors[index] = problems
+                continue
+            if raw_pool_id is not pool_id:
+                item["pool_id"] = pool_id
+            if item.get("overlap") is None:
+                overlap = overlaps.get(pool_id)
+                if overlap is None:
+                    defaults = pool.get("defaults") or {}
+                    overlap = overlaps[pool_id] = (
+                        defaults.get("default_overlap_for_new_tasks")
+                        or defaults.get("default_overlap_for_new_task_suites")
+                        or 1
+                    )
+                item["overlap"] = overlap
+            valid.append((index, item))
+        return valid, errors
+
+    def _store_tasks(self, tasks: list[dict[str, Any]], when: float) -> None:
+        created = iso_utc(when)
+        for task in tasks:
+            task["created"] = created
+        self.tasks.add(tasks)
+
+    def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /tasks with one task object: the created task (400 with its field errors otherwise)."""
+        with self._transaction() as now:
+            self._quota(self._task_quota, 1, "task creation", now)
+            valid, errors = self._check_items([body])
+            if errors:
+                raise validation_error(errors[0])
+            self._task_quota.consume(1, now)
+            self._store_tasks([body], now)
+            return body
+
+    def create_tasks_sync(self, items: list[Any], skip_invalid_items: bool) -> dict[str, Any]:
+        """POST /tasks (synchronous): ``{"items": {index: task}, "validation_errors": {index: errors}}``.
+
+        :raises ApiError: 400 when too many items, or when any is invalid and ``skip_invalid_items`` is
+            false (nothing is created then); 429 over the task quota.
+        """
+        if len(items) > MAX_SYNC_TASKS:
+            raise validation_error(
+                {"items": _error("TOO_MANY_ITEMS", f"At most {MAX_SYNC_TASKS} tasks in a synchronous request")},
+                f"Too many tasks: {len(items)} > {MAX_SYNC_TASKS}; use async_mode=true for bigger batches",
+            )
+        with self._transaction() as now:
+            self._quota(self._task_quota, len(items), "task creation", now)
+            valid, errors = self._check_items(items)
+            error_payload = {str(index): problems for index, problems in errors.items()}
+            if errors and not skip_invalid_items:
+                raise validation_error(error_payload, f"{len(errors)} of {len(items)} tasks are invalid")
+            self._task_quota.consume(len(items), now)
+            self._store_tasks([task for _, task in valid], now)
+            return {"items": {str(index): task for index, task in valid}, "validation_errors": error_payload}
+
+    def create_tasks_async(
+        self,
+        items: list[Any],
+        *,
+        allow_defaults: bool,
+        skip_invalid_items: bool,
+        open_pool: bool,
+        operation_id: str | None,
+    ) -> dict[str, Any]:
+        """POST /tasks?async_mode=true: a TASK.BATCH_CREATE operation.
+
+        :raises ApiError: 400 when too many items, 409 OPERATION_ALREADY_EXISTS for a known
+            ``operation_id`` (nothing created or counted), 429 over the task quota.
+        """
+        if len(items) > MAX_ASYNC_TASKS:
+            raise validation_error(
+                {"items": _error("TOO_MANY_ITEMS", f"At most {MAX_ASYNC_TASKS} tasks in an asynchronous request")},
+                f"Too many tasks: {len(items)} > {MAX_ASYNC_TASKS}",
+            )
+        operation_id = operation_id or str(uuid.uuid4())
+        with self._transaction() as now:
+            if operation_id in self.operations:
+                raise ApiError(
+                    409, "OPERATION_ALREADY_EXISTS", f"Operation {operation_id} already exists",
+                    {"operation_id": operation_id},
+                )
+            self._quota(self._task_quota, len(items), "task creation", now)
+            valid, errors = self._check_items(items)
+            self._task_quota.consume(len(items), now)
+            parameters = {
+                "allow_defaults": allow_defaults,
+                "skip_invalid_items": skip_invalid_items,
+                "open_pool": open_pool,
+                "async_mode": True,
+            }
+            details = {
+                "total_count": len(items),
+                "valid_count": len(valid),
+                "not_valid_count": len(errors),
+                "success_count": 0,
+                "failed_count": 0,
+            }
+            succeeds = skip_invalid_items or not errors
+            batch = _TaskBatch(self, items, valid, errors, open_pool)
+            operation = Operation(
+                operation_id, TASK_BATCH_CREATE, now, self.config.operation_delay, parameters, details,
+                succeeds=succeeds, effect=batch.finish,
+            )
+            operation.log_source = batch.log
+            return self._submit(operation, now)
+
+    def get_task(self, identifier: str) -> dict[str, Any]:
+        """GET /tasks/{id}."""
+        with self._transaction():
+            task = self.tasks.get(identifier)
+            if task is None:
+                raise does_not_exist("Task", identifier)
+            return task
+
+    def list_tasks(self, query: ListQuery, pool_id: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """GET /tasks: O(limit) paging by id."""
+        with self._transaction():
+            return self.tasks.page(query, pool_id)
+
+    def task_count(self, pool_id: str | None = None) -> int:
+        """Number of visible tasks (of one pool, or all)."""
+        with self._transaction():
+            return self.tasks.count(pool_id)
+
+    # -- operations ---------------------------------------------------------------------
+
+    def get_operation(self, operation_id: str) -> dict[str, Any]:
+        """GET /operations/{id}."""
+        with self._transaction() as now:
+            return self._operation(operation_id).to_json(now)
+
+    def _operation(self, operation_id: str) -> Operation:
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            raise does_not_exist("Operation", operation_id)
+        return operation
+
+    def operation_log(self, operation_id: str) -> list[dict[str, Any]]:
+        """GET /operations/{id}/log: one line per item once the operation has finished."""
+        with self._transaction() as now:
+            return self._operation(operation_id).log(now)
+
+    def list_operations(
+        self, query: ListQuery, kind: str | None = None, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """GET /operations (sorted by ``id`` or by ``submitted`` for ``created``)."""
+        with self._transaction() as now:
+            rendered = (operation.to_json(now) for operation in self.operations.values())
+            return page_objects(
+                rendered, query, filters={"type": kind, "status": status}, id_key=text_id, created_field="submitted"
+            )
+
+    # -- assignments --------------------------------------------------------------------
+
+    def add_assignment(
+        self,
+        pool_id: str,
+        tasks: list[dict[str, Any]],
+        solutions: list[dict[str, Any]] | None = None,
+        status: str = "SUBMITTED",
+        user_id: str = "emulated-toloker",
+    ) -> dict[str, Any]:
+        """Seed one assignment (the emulator has no tolokers): for tests and demos, not part of the API.
+
+        :param pool_id: its pool.
+        :param tasks: the tasks it holds (as returned by the API).
+        :param solutions: ``{"output_values": {...}}`` per task, same order.
+        :param status: ACTIVE, SUBMITTED, ACCEPTED, REJECTED, SKIPPED or EXPIRED.
+        :param user_id: the toloker's id.
+        """
+        with self._transaction() as now:
+            self._get(self.pools, "Pool", pool_id)
+            number = next(self._assignment_ids)
+            assignment = {
+                "id": task_id(number),
+                "task_suite_id": task_id(number),
+                "pool_id": pool_id,
+                "user_id": user_id,
+                "status": status,
+                "tasks": tasks,
+                "solutions": solutions or [],
+                "created": iso_utc(now),
+            }
+            if status in ("SUBMITTED", "ACCEPTED", "REJECTED"):
+                assignment["submitted"] = iso_utc(now)
+            self.assignments[assignment["id"]] = assignment
+            return assignment
+
+    def list_assignments(
+        self, query: ListQuery, pool_id: str | None = None, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """GET /assignments."""
+        with self._transaction():
+            filters = {"pool_id": pool_id, "status": status}
+            return page_objects(self.assignments.values(), query, filters=filters, id_key=text_id)
+
+
+class _TaskBatch:
+    """The pending part of one TASK.BATCH_CREATE: what to create when it finishes, and its log."""
+
+    __slots__ = ("state", "total", "valid", "errors", "error_inputs", "open_pool", "created")
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        items: list[Any],
+        valid: list[tuple[int, dict[str, Any]]],
+        errors: dict[int, Errors],
+        open_pool: bool,
+    ) -> None:
+        self.state = state
+        self.total = len(items)
+        self.valid: list[tuple[int, dict[str, Any]]] | None = valid
+        self.errors = errors
+        self.error_inputs = {index: _log_input(index, items[index]) for index in errors}
+        self.open_pool = open_pool
+        self.created: dict[int, dict[str, Any]] = {}
+
+    def finish(self, operation: Operation) -> None:
+        """Create the valid tasks (or nothing when the operation fails) and open their pools if asked."""
+        valid, self.valid = self.valid or [], None
+        details = operation.details
+        if not operation.succeeds:
+            details.update(success_count=0, failed_count=self.total)
+            return
+        tasks = [task for _, task in valid]
+        self.state._store_tasks(tasks, operation.due)
+        self.created = dict(valid)
+        details.update(success_count=len(tasks), failed_count=len(self.errors))
+        if self.open_pool:
+            for pool_id in {task["pool_id"] for task in tasks}:
+                self.state._set_open(self.state.pools[pool_id], operation.due)
+
+    def log(self) -> list[dict[str, Any]]:
+        """One TASK_CREATE line per item, in request order."""
+        lines = []
+        for index in range(self.total):
+            task = self.created.get(index)
+            if task is not None:
+                lines.append(
+                    {"type": "TASK_CREATE", "success": True, "input": _log_input(index, task),
+                     "output": {"task_id": task["id"]}}
+                )
+            elif index in self.errors:
+                lines.append(
+                    {"type": "TASK_CREATE", "success": False, "input": self.error_inputs[index],
+                     "output": {"validation_errors": self.errors[index]}}
+                )
+            else:
+                lines.append(
+                    {"type": "TASK_CREATE", "success": False, "input": {"index": index},
+                     "output": {"message": "Not created: the operation failed on invalid items"}}
+                )
+        return lines
+
+
+def _log_input(index: int, item: Any) -> dict[str, Any]:
+    """The lean ``input`` of a log line: the item's index, pool and client tags (``__*`` fields)."""
+    line: dict[str, Any] = {"index": index}
+    if isinstance(item, dict):
+        if "pool_id" in item:
+            line["pool_id"] = item["pool_id"]
+        line.update((key, value) for key, value in item.items() if key.startswith("__"))
+    return line
