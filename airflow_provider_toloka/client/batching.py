@@ -95,9 +95,7 @@ class TaskBatcher:
 
     def _prepare(self, task: Any, index: int) -> dict[str, Any]:
         if not isinstance(task, dict):
-            raise TolokaValidationError(
-                f"{self.source}[{index}]: a task must be an object, got {type(task).__name__}"
-            )
+            raise TolokaValidationError(f"{self.source}[{index}]: a task must be an object, got {type(task).__name__}")
         if "input_values" not in task:
             task = {"input_values": task}
         pool_id = self.pool_id
@@ -115,33 +113,45 @@ class TaskBatcher:
         validator = self.validator_for(str(task["pool_id"]))
         return validator.validate_task(task) if validator is not None else None
 
-    def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
-        """Yield the batches of ``tasks``; raise on the first invalid task unless skipping."""
-        chunk: list[dict[str, Any]] = []
-        positions: list[int] = []
-        skipped_in_chunk = False
-        start = number = 0
+    def accepted(self, tasks: Iterable[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield ``(index, task)`` of the tasks to send; raise on the first invalid one unless skipping."""
         index = -1
         for index, raw in enumerate(tasks):
             task = self._prepare(raw, index)
             problem = self._problem(task)
-            if problem:
-                if not self.skip_invalid_items:
-                    raise TolokaValidationError(
-                        f"{self.source}[{index}] is invalid: {format_errors(problem)}. Nothing of this batch "
-                        "was sent; fix the task (or pass skip_invalid_items=True) and run again",
-                        {str(index): problem},
-                    )
+            if not problem:
+                yield index, task
+            elif self.skip_invalid_items:
                 self.errors.add(index, problem)
-                skipped_in_chunk = True
-                continue
+            else:
+                raise TolokaValidationError(
+                    f"{self.source}[{index}] is invalid: {format_errors(problem)}. Nothing of this batch "
+                    "was sent; fix the task (or pass skip_invalid_items=True) and run again",
+                    {str(index): problem},
+                )
+        self.tasks_seen = index + 1
+
+    def check(self, tasks: Iterable[Any]) -> int:
+        """Validate every task without sending anything; return how many would be sent."""
+        return sum(1 for _ in self.accepted(tasks))
+
+    def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
+        """Yield the batches of ``tasks``, holding one batch in memory at a time."""
+        chunk: list[dict[str, Any]] = []
+        positions: list[int] = []
+        number = 0
+        for index, task in self.accepted(tasks):
             chunk.append(task)
             positions.append(index)
             if len(chunk) >= self.batch_size:
-                yield Batch(number, start, _dumps(chunk).encode(), len(chunk), positions if skipped_in_chunk else None)
+                yield self._batch(number, chunk, positions)
                 number += 1
-                start = index + 1
-                chunk, positions, skipped_in_chunk = [], [], False
-        self.tasks_seen = index + 1
+                chunk, positions = [], []
         if chunk:
-            yield Batch(number, start, _dumps(chunk).encode(), len(chunk), positions if skipped_in_chunk else None)
+            yield self._batch(number, chunk, positions)
+
+    @staticmethod
+    def _batch(number: int, chunk: list[dict[str, Any]], positions: list[int]) -> Batch:
+        start = positions[0]
+        contiguous = positions[-1] - start == len(positions) - 1
+        return Batch(number, start, _dumps(chunk).encode(), len(chunk), None if contiguous else positions)

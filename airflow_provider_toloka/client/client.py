@@ -129,9 +129,7 @@ class TolokaClient:
             raise TolokaValidationError(f"Invalid pool: {format_errors(errors)}", errors)
         body = Pool.model_validate(body).to_api()
         project_id = body["project_id"]
-        found = self._create_once(
-            "/pools", body, idempotency_key, lambda key: self._find_pool(project_id, key)
-        )
+        found = self._create_once("/pools", body, idempotency_key, lambda key: self._find_pool(project_id, key))
         return Pool.model_validate(found)
 
     def get_pool(self, pool_id: str) -> Pool:
@@ -237,6 +235,44 @@ class TolokaClient:
             validator = self._validators[pool_id] = InputValidator(spec)
         return validator
 
+    def _batcher(
+        self,
+        pool_id: str | None,
+        *,
+        batch_size: int = DEFAULT_ASYNC_BATCH,
+        default_overlap: int | None = None,
+        validate: bool = True,
+        skip_invalid_items: bool = False,
+        source: str = "tasks",
+    ) -> TaskBatcher:
+        return TaskBatcher(
+            batch_size=batch_size,
+            pool_id=pool_id,
+            default_overlap=default_overlap,
+            validator_for=self.validator_for_pool if validate else None,
+            skip_invalid_items=skip_invalid_items,
+            source=source,
+        )
+
+    def check_tasks(
+        self,
+        tasks: Iterable[Any],
+        pool_id: str | None = None,
+        *,
+        default_overlap: int | None = None,
+        skip_invalid_items: bool = False,
+        source: str = "tasks",
+    ) -> int:
+        """Validate every task against its project's input_spec, sending nothing.
+
+        :return: how many tasks would be sent (all, unless ``skip_invalid_items``).
+        :raises TolokaValidationError: naming the first invalid task's index and fields.
+        """
+        batcher = self._batcher(
+            pool_id, default_overlap=default_overlap, skip_invalid_items=skip_invalid_items, source=source
+        )
+        return batcher.check(tasks)
+
     def create_tasks(
         self,
         tasks: Iterable[Any],
@@ -276,11 +312,11 @@ class TolokaClient:
             raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
         if total is None and hasattr(tasks, "__len__"):
             total = len(tasks)  # type: ignore[arg-type]
-        batcher = TaskBatcher(
+        batcher = self._batcher(
+            pool_id,
             batch_size=size,
-            pool_id=pool_id,
             default_overlap=default_overlap,
-            validator_for=self.validator_for_pool if validate else None,
+            validate=validate,
             skip_invalid_items=skip_invalid_items,
             source=source,
         )

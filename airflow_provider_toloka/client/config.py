@@ -64,9 +64,7 @@ class ClientConfig:
                 "connection's password field"
             )
         if self.auth_scheme not in AUTH_SCHEMES:
-            raise TolokaConfigError(
-                f"Unknown auth_scheme {self.auth_scheme!r}: use one of {', '.join(AUTH_SCHEMES)}"
-            )
+            raise TolokaConfigError(f"Unknown auth_scheme {self.auth_scheme!r}: use one of {', '.join(AUTH_SCHEMES)}")
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     @classmethod

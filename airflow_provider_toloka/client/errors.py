@@ -126,9 +126,7 @@ def _short(value: Any, limit: int = 500) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def api_error_from_response(
-    status: int, body: Any, method: str = "", path: str = ""
-) -> TolokaApiError:
+def api_error_from_response(status: int, body: Any, method: str = "", path: str = "") -> TolokaApiError:
     """Build the typed error for an error response of the API.
 
     :param status: HTTP status code.

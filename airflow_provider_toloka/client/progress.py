@@ -8,8 +8,10 @@ import time
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s" if seconds >= 3600 else (
-        f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s"
+        if seconds >= 3600
+        else (f"{seconds // 60}m{seconds % 60:02d}s")
     )
 
 
@@ -43,7 +45,11 @@ class UploadProgress:
                 eta = _duration((self.total - self.sent) / rate) if rate > 0 else "?"
                 self.log.info(
                     "Uploaded %s/%s tasks in %s batches (%.0f tasks/s, ETA %s)",
-                    self.sent, self.total, self.batches, rate, eta,
+                    self.sent,
+                    self.total,
+                    self.batches,
+                    rate,
+                    eta,
                 )
             else:
                 self.log.info("Uploaded %s tasks in %s batches (%.0f tasks/s)", self.sent, self.batches, rate)

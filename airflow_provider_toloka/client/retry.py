@@ -53,9 +53,7 @@ class RetryState:
         delay = self.policy.backoff(self.failures)
         return delay if self._within_budget(delay) else None
 
-    def after_status(
-        self, status: int, headers: Any, body: Any, method: str, path: str
-    ) -> float | None:
+    def after_status(self, status: int, headers: Any, body: Any, method: str, path: str) -> float | None:
         """Seconds to wait after an error status, or None to raise it.
 
         A 429 is waited out (``Retry-After``, else the backoff) while the time budget lasts,
