@@ -1,0 +1,116 @@
+"""POST /tasks in asynchronous mode: the TASK.BATCH_CREATE operation, its log, idempotency."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from emulator_helpers import Api, task
+
+from airflow_provider_toloka.testing import TolokaEmulator
+
+ASYNC = {"async_mode": "true"}
+
+
+def wait_status(api: Api, operation_id: str, statuses: tuple[str, ...], timeout: float = 5.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        operation = api.get(f"/operations/{operation_id}").json()
+        if operation["status"] in statuses:
+            return operation
+        time.sleep(0.02)
+    raise AssertionError(f"operation {operation_id} never reached {statuses}")
+
+
+def test_operation_lifecycle_and_details(api: Api, emulator: TolokaEmulator) -> None:
+    pool_id = api.pool()
+    operation_id = str(uuid.uuid4())
+    params = {**ASYNC, "operation_id": operation_id, "skip_invalid_items": "true"}
+    response = api.post("/tasks", json=[task(pool_id), task(pool_id, image=None), task(pool_id)], params=params)
+    assert response.status_code == 202
+    operation = response.json()
+    assert operation["id"] == operation_id
+    assert operation["type"] == "TASK.BATCH_CREATE"
+    assert operation["status"] == "PENDING"
+    assert operation["parameters"]["skip_invalid_items"] is True
+    assert operation["parameters"]["open_pool"] is False
+    assert operation["details"]["total_count"] == 3
+    assert api.get("/tasks", params={"pool_id": pool_id}).json()["items"] == []
+
+    running = wait_status(api, operation_id, ("RUNNING",))
+    assert "started" in running and "finished" not in running
+    done = wait_status(api, operation_id, ("SUCCESS", "FAIL"))
+    assert done["status"] == "SUCCESS"
+    assert done["details"] == {
+        "total_count": 3, "valid_count": 2, "not_valid_count": 1, "success_count": 2, "failed_count": 1
+    }
+    assert done["submitted"] <= done["started"] <= done["finished"]
+    listed = api.get("/tasks", params={"pool_id": pool_id}).json()["items"]
+    assert len(listed) == 2
+
+    log = api.get(f"/operations/{operation_id}/log").json()
+    assert [line["success"] for line in log] == [True, False, True]
+    assert all(line["type"] == "TASK_CREATE" for line in log)
+    assert [line["input"]["index"] for line in log] == [0, 1, 2]
+    assert [log[0]["output"]["task_id"], log[2]["output"]["task_id"]] == [t["id"] for t in listed]
+    assert log[1]["output"]["validation_errors"]["input_values.image"]["code"] == "VALUE_REQUIRED"
+
+
+def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_emulator: TolokaEmulator) -> None:
+    pool_id = instant_api.pool()
+    response = instant_api.post("/tasks", json=[task(pool_id), task(pool_id, image=1)], params=ASYNC)
+    assert response.status_code == 202
+    operation = instant_api.get(f"/operations/{response.json()['id']}").json()
+    assert operation["status"] == "FAIL"
+    assert operation["details"] == {
+        "total_count": 2, "valid_count": 1, "not_valid_count": 1, "success_count": 0, "failed_count": 2
+    }
+    assert instant_emulator.state.task_count(pool_id) == 0
+    log = instant_api.get(f"/operations/{operation['id']}/log").json()
+    assert [line["success"] for line in log] == [False, False]
+    assert log[1]["output"]["validation_errors"]["input_values.image"]["code"] == "INVALID_TYPE"
+
+
+def test_operation_already_exists(api: Api, emulator: TolokaEmulator) -> None:
+    pool_id = api.pool()
+    operation_id = str(uuid.uuid4())
+    params = {**ASYNC, "operation_id": operation_id}
+    assert api.post("/tasks", json=[task(pool_id)] * 4, params=params).status_code == 202
+    again = api.post("/tasks", json=[task(pool_id)] * 4, params=params)
+    assert again.status_code == 409
+    assert again.json()["code"] == "OPERATION_ALREADY_EXISTS"
+    wait_status(api, operation_id, ("SUCCESS",))
+    assert emulator.state.task_count(pool_id) == 4
+    assert api.post("/tasks", json=[task(pool_id)], params=params).status_code == 409
+    assert emulator.state.task_count(pool_id) == 4
+
+
+def test_operation_id_must_be_uuid(api: Api) -> None:
+    pool_id = api.pool()
+    response = api.post("/tasks", json=[task(pool_id)], params={**ASYNC, "operation_id": "not-a-uuid"})
+    assert response.status_code == 400
+    assert "operation_id" in response.json()["payload"]
+
+
+def test_open_pool_after_upload(instant_api: Api) -> None:
+    pool_id = instant_api.pool()
+    response = instant_api.post("/tasks", json=[task(pool_id)], params={**ASYNC, "open_pool": "true"})
+    assert response.json()["status"] == "SUCCESS"
+    assert instant_api.get(f"/pools/{pool_id}").json()["status"] == "OPEN"
+
+
+def test_list_operations(instant_api: Api) -> None:
+    pool_id = instant_api.pool()
+    ids = [instant_api.post("/tasks", json=[task(pool_id)], params=ASYNC).json()["id"] for _ in range(3)]
+    listed = instant_api.get("/operations", params={"type": "TASK.BATCH_CREATE", "status": "SUCCESS"}).json()
+    assert sorted(op["id"] for op in listed["items"]) == sorted(ids)
+    assert instant_api.get("/operations", params={"type": "POOL.OPEN"}).json()["items"] == []
+    page = instant_api.get("/operations", params={"limit": 2}).json()
+    assert len(page["items"]) == 2 and page["has_more"] is True
+
+
+def test_async_request_limit(instant_api: Api) -> None:
+    pool_id = instant_api.pool()
+    response = instant_api.post("/tasks", json=[task(pool_id)] * 100_001, params=ASYNC)
+    assert response.status_code == 400
+    assert "100000" in response.json()["message"]
