@@ -105,7 +105,7 @@ class Pool(TolokaModel):
     """A Toloka pool (POST /pools)."""
 
     id: str | None = None
-    project_id: str
+    project_id: str = Field(min_length=1)
     private_name: str = Field(min_length=1)
     may_contain_adult_content: bool
     will_expire: datetime

@@ -92,9 +92,18 @@ class TolokaCreatePoolOperator(TolokaBaseOperator):
     :param project_id: overrides the pool's ``project_id`` (templated, or ``create_project.output``).
     :param will_expire: overrides ``will_expire``: a datetime, an ISO string or relative such as ``"+7d"``.
     :param private_name: overrides ``private_name`` (templated, e.g. ``"Batch {{ ds }}"``).
+    :param pool_overrides: more top-level fields to override (templated), e.g.
+        ``{"reward_per_assignment": "{{ params.reward }}"}``.
     """
 
-    template_fields: Sequence[str] = ("pool_config", "project_id", "will_expire", "private_name", "toloka_conn_id")
+    template_fields: Sequence[str] = (
+        "pool_config",
+        "project_id",
+        "will_expire",
+        "private_name",
+        "pool_overrides",
+        "toloka_conn_id",
+    )
     ui_color = "#c3e6cb"
 
     def __init__(
@@ -104,6 +113,7 @@ class TolokaCreatePoolOperator(TolokaBaseOperator):
         project_id: str | None = None,
         will_expire: str | datetime | None = None,
         private_name: str | None = None,
+        pool_overrides: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -111,10 +121,12 @@ class TolokaCreatePoolOperator(TolokaBaseOperator):
         self.project_id = project_id
         self.will_expire = will_expire
         self.private_name = private_name
+        self.pool_overrides = pool_overrides
 
     def build_pool(self, context: Context) -> dict[str, Any]:
         """The pool to create: the config with the overrides applied and the expiry made absolute."""
         config = load_config(self.pool_config, "pool_config", self.dag_folder(context))
+        config.update(self.pool_overrides or {})
         if self.project_id:
             config["project_id"] = str(self.project_id)
         if self.private_name:
@@ -142,7 +154,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
     :param pool_id: the pool (templated, or ``create_pool.output``).
     :param tasks: a list of task dicts (full tasks or bare input_values), or a path to a .json or
         .jsonl file (templated, e.g. ``"/data/{{ ds }}.jsonl"``), streamed and never loaded whole.
-    :param default_overlap: overlap for tasks that do not set one.
+    :param default_overlap: overlap for tasks that do not set one (templated).
     :param batch_size: tasks per TASK.BATCH_CREATE operation (at most 100,000).
     :param allow_defaults: use the pool's default overlap.
     :param skip_invalid_items: create the valid tasks and skip the invalid ones instead of failing.
@@ -152,7 +164,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
     :param timeout: seconds to wait at most when waiting.
     """
 
-    template_fields: Sequence[str] = ("pool_id", "tasks", "toloka_conn_id")
+    template_fields: Sequence[str] = ("pool_id", "tasks", "default_overlap", "toloka_conn_id")
     ui_color = "#c3e6cb"
 
     def __init__(
@@ -160,7 +172,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
         *,
         pool_id: str,
         tasks: list[dict[str, Any]] | str,
-        default_overlap: int | None = None,
+        default_overlap: int | str | None = None,
         batch_size: int = 10_000,
         allow_defaults: bool = False,
         skip_invalid_items: bool = False,
@@ -204,7 +216,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
         pool_id = str(self.pool_id)
         tasks, source = self.task_source(context)
         upload = {
-            "default_overlap": self.default_overlap,
+            "default_overlap": int(self.default_overlap) if self.default_overlap not in (None, "") else None,
             "skip_invalid_items": self.skip_invalid_items,
             "source": source,
         }

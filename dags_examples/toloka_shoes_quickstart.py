@@ -1,0 +1,71 @@
+"""The Toloka quickstart as a DAG: create the shoes project and a pool, upload tasks, wait, open.
+
+Trigger it from the Airflow UI: the form asks for the number of tasks (or a .jsonl/.json file of
+tasks), the reward per assignment and the overlap. Ids flow between the steps through XCom.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param, task
+
+from airflow_provider_toloka.operators.toloka import (
+    TolokaCreatePoolOperator,
+    TolokaCreateProjectOperator,
+    TolokaCreateTasksOperator,
+    TolokaOpenPoolOperator,
+)
+from airflow_provider_toloka.sensors.toloka import TolokaOperationSensor
+
+with DAG(
+    dag_id="toloka_shoes_quickstart",
+    schedule=None,
+    catchup=False,
+    tags=["toloka", "example"],
+    params={
+        "n_tasks": Param(20, type="integer", minimum=1, maximum=1_000_000, title="Number of generated tasks"),
+        "tasks_file": Param(
+            "", type="string", title="Tasks file", description="A .jsonl or .json file of tasks; overrides n_tasks"
+        ),
+        "reward": Param(0.02, type="number", minimum=0.005, title="Reward per assignment (USD)"),
+        "overlap": Param(3, type="integer", minimum=1, title="Overlap (answers per task)"),
+    },
+) as dag:
+
+    @task
+    def prepare_tasks(params: dict | None = None, run_id: str | None = None) -> str:
+        """The tasks file to upload: the given one, or n generated shoe images in a .jsonl file."""
+        import json
+        import os
+        import tempfile
+
+        if params["tasks_file"]:
+            return params["tasks_file"]
+        folder = os.path.join(tempfile.gettempdir(), "toloka_shoes_quickstart")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{run_id}.jsonl".replace(":", "_").replace("+", "_"))
+        with open(path, "w", encoding="utf-8") as handle:
+            for i in range(params["n_tasks"]):
+                handle.write(json.dumps({"image": f"https://example.com/shoes/image_{i}.jpg"}) + "\n")
+        return path
+
+    create_project = TolokaCreateProjectOperator(task_id="create_project", project_config="toloka_shoes/project.json")
+    create_pool = TolokaCreatePoolOperator(
+        task_id="create_pool",
+        pool_config="toloka_shoes/pool.json",
+        project_id=create_project.output,
+        private_name="Shoes pool {{ ds }}",
+        pool_overrides={"reward_per_assignment": "{{ params.reward }}"},
+        will_expire="+7d",
+    )
+    upload_tasks = TolokaCreateTasksOperator(
+        task_id="upload_tasks",
+        pool_id=create_pool.output,
+        tasks=prepare_tasks(),
+        default_overlap="{{ params.overlap }}",
+    )
+    wait_for_upload = TolokaOperationSensor(
+        task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=2
+    )
+    open_pool = TolokaOpenPoolOperator(task_id="open_pool", pool_id=create_pool.output)
+
+    upload_tasks >> wait_for_upload >> open_pool
