@@ -9,8 +9,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  echo "Installing airflow-provider-toloka with its test extra into $VENV (log: $VENV/install.log)" >&2
+  if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip \
+         && "$VENV/bin/python" -m pip install --disable-pip-version-check -e ".[test]"; } >"$VENV/install.log" 2>&1; then
+    tail -n 40 "$VENV/install.log" >&2
+    echo "Installation failed; the full log is $VENV/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 export PATH="$PWD/$VENV/bin:$PATH"
