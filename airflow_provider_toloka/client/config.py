@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_toloka.client.errors import TolokaConfigError
@@ -74,7 +75,7 @@ class ClientConfig:
         environment: str | None = None,
         url: str | None = None,
         auth_scheme: str | None = None,
-        **options: float,
+        **options: Any,
     ) -> ClientConfig:
         """Build a config from user-facing settings: an environment name or a URL override.
 

@@ -39,8 +39,9 @@ class TolokaHook(BaseHook):
 
     The connection (type ``toloka``): password = API key or OAuth token; extra ``environment``
     = ``sandbox`` (default) or ``production``; extra ``auth_scheme`` = ``ApiKey`` (default) or
-    ``OAuth``; host = a base URL override such as ``http://127.0.0.1:8765``. Extras
-    ``connect_timeout`` and ``read_timeout`` (seconds) are optional.
+    ``OAuth``; host = a base URL override such as ``http://127.0.0.1:8765``. Optional extras:
+    ``connect_timeout`` and ``read_timeout`` (seconds), ``max_attempts`` (attempts for one
+    request), ``backoff_base`` (first backoff, seconds) and ``max_retry_seconds`` (retry budget).
 
     :param toloka_conn_id: the connection id.
     """
@@ -74,27 +75,31 @@ class TolokaHook(BaseHook):
 
         :raises TolokaConfigError: naming the setting to fix.
         """
-        from airflow_provider_toloka.client.config import ClientConfig
+        from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
         from airflow_provider_toloka.client.errors import TolokaConfigError
 
         extras = conn.extra_dejson or {}
-        timeouts: dict[str, float] = {}
-        for name in ("connect_timeout", "read_timeout"):
+        numbers: dict[str, float] = {}
+        for name in ("connect_timeout", "read_timeout", "max_attempts", "backoff_base", "max_retry_seconds"):
             value = _extra(extras, name)
             if value not in (None, ""):
                 try:
-                    timeouts[name] = float(value)
+                    numbers[name] = float(value)
                 except (TypeError, ValueError):
-                    raise TolokaConfigError(
-                        f"Connection {conn.conn_id!r}: extra {name} must be a number of seconds"
-                    ) from None
+                    raise TolokaConfigError(f"Connection {conn.conn_id!r}: extra {name} must be a number") from None
+        retry = RetryPolicy(
+            max_attempts=int(numbers.pop("max_attempts", RetryPolicy.max_attempts)),
+            backoff_base=numbers.pop("backoff_base", RetryPolicy.backoff_base),
+            max_total_seconds=numbers.pop("max_retry_seconds", RetryPolicy.max_total_seconds),
+        )
         try:
             return ClientConfig.from_settings(
                 token=conn.password,
                 environment=_extra(extras, "environment"),
                 url=_base_url(conn),
                 auth_scheme=_extra(extras, "auth_scheme"),
-                **timeouts,
+                retry=retry,
+                **numbers,
             )
         except TolokaConfigError as exc:
             raise TolokaConfigError(f"Connection {conn.conn_id!r}: {exc}") from None
