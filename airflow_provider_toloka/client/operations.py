@@ -50,19 +50,26 @@ def totals(operations: Iterable[Operation]) -> dict[str, int]:
 
 
 def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[str]:
-    """Readable lines for the first failed items of an operation log."""
-    lines: list[str] = []
+    """Readable lines for the first failed items of an operation log.
+
+    Items with validation errors come first: in a failed batch the valid items are logged as
+    failed too ("not created"), and they must not hide the errors that made the batch fail.
+    """
+    invalid: list[str] = []
+    others: list[str] = []
     for item in log_items:
         if item.get("success", True):
             continue
         output = item.get("output") or {}
         problems = output.get("validation_errors") if isinstance(output, dict) else None
         where = (item.get("input") or {}).get("index", "?") if isinstance(item.get("input"), dict) else "?"
-        text = format_errors(problems) if isinstance(problems, dict) else str(output)[:300]
-        lines.append(f"item {where}: {text}")
-        if len(lines) >= limit:
-            break
-    return lines
+        if isinstance(problems, dict):
+            invalid.append(f"item {where}: {format_errors(problems)}")
+            if len(invalid) >= limit:
+                break
+        elif len(others) < limit:
+            others.append(f"item {where}: {str(output)[:300]}")
+    return invalid or others
 
 
 def describe_failure(operation: Operation, log_items: Iterable[dict[str, Any]] = ()) -> str:
