@@ -306,7 +306,7 @@ class TolokaClient:
         :param source: how to name the input in error messages, e.g. a file path.
         """
         limit = MAX_ASYNC_BATCH if async_mode else MAX_SYNC_BATCH
-        size = batch_size or (DEFAULT_ASYNC_BATCH if async_mode else MAX_SYNC_BATCH)
+        size = batch_size if batch_size is not None else (DEFAULT_ASYNC_BATCH if async_mode else MAX_SYNC_BATCH)
         if not 1 <= size <= limit:
             mode = "async" if async_mode else "sync"
             raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
