@@ -10,6 +10,19 @@ from typing import Any
 DEFAULT_HOST = "127.0.0.1"
 
 
+#: Command-line help of each option.
+OPTION_HELP = {
+    "token": "required token (default: any non-empty token)",
+    "operation_delay": "seconds an async operation takes, PENDING -> RUNNING -> done",
+    "fail_rate": "fraction of requests failing with 500, 503 or a dropped connection",
+    "rps": "requests per second before 429 (default: unlimited)",
+    "seed": "seed of the fault injection (default: random)",
+    "projects_per_minute": "project creations per quota window",
+    "tasks_per_minute": "tasks per quota window (sync and async requests)",
+    "quota_window": "quota window in seconds (fixed window)",
+}
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Behaviour of one emulator instance.
@@ -65,7 +78,7 @@ class EmulatorConfig:
             kind = types.get(item.name, type(default))
             parser.add_argument(
                 f"--{item.name.replace('_', '-')}", dest=item.name, type=kind, default=default,
-                help=f"default: {default}",
+                help=OPTION_HELP[item.name] if default is None else f"{OPTION_HELP[item.name]} (default: {default})",
             )
 
     @classmethod
