@@ -12,6 +12,7 @@ from airflow_provider_toloka.client.errors import TolokaValidationError
 _CHUNK = 1 << 20
 _decoder = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
+_NUMBER_CHARS = frozenset("0123456789.eE+-")
 
 
 def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[Any]:
@@ -32,39 +33,51 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[Any]:
 def iter_json_array(path: str | os.PathLike[str]) -> Iterator[Any]:
     """Yield the items of a file holding one JSON array, reading it in chunks.
 
+    Whitespace, items and numbers may span any number of chunks.
+
     :raises TolokaValidationError: naming the file and item index when the file is not a JSON array.
     """
     with open(path, encoding="utf-8") as handle:
-        buffer = handle.read(_CHUNK).lstrip(_WHITESPACE)
-        if not buffer.startswith("["):
+        buffer, position, eof = "", 0, False
+        buffer, position, eof = _next_token(handle, buffer, position, eof)
+        if position >= len(buffer) or buffer[position] != "[":
             raise TolokaValidationError(f"{path}: expected a JSON array of tasks (or use a .jsonl file)")
-        position, index, eof = 1, 0, False
+        position, index = position + 1, 0
         while True:
-            while True:
-                position = _skip(buffer, position)
-                if position < len(buffer) or eof:
-                    break
-                buffer, position, eof = _refill(handle, buffer, position)
+            buffer, position, eof = _next_token(handle, buffer, position, eof)
             if position >= len(buffer):
                 raise TolokaValidationError(f"{path}: the JSON array is not closed after item {index}")
             if buffer[position] == "]":
                 return
-            if index and buffer[position] != ",":
-                raise TolokaValidationError(f"{path}: expected ',' or ']' after item {index - 1}")
-            if buffer[position] == ",":
-                position = _skip(buffer, position + 1)
+            if index:
+                if buffer[position] != ",":
+                    raise TolokaValidationError(f"{path}: expected ',' or ']' after item {index - 1}")
+                position += 1
             while True:
+                buffer, position, eof = _next_token(handle, buffer, position, eof)
                 try:
                     value, end = _decoder.raw_decode(buffer, position)
-                    if end < len(buffer) or eof:
-                        break
                 except ValueError as exc:
                     if eof:
                         raise TolokaValidationError(f"{path}: item {index} is not valid JSON ({exc})") from None
+                else:
+                    # a number ending the buffer, or cut inside its fraction or exponent, may go on
+                    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                    if eof or (end < len(buffer) and not (number and buffer[end] in _NUMBER_CHARS)):
+                        break
                 buffer, position, eof = _refill(handle, buffer, position)
             yield value
             index += 1
             position = end
+
+
+def _next_token(handle: Any, buffer: str, position: int, eof: bool) -> tuple[str, int, bool]:
+    """Skip whitespace, reading more chunks as needed: the position of the next character, or the end at EOF."""
+    while True:
+        position = _skip(buffer, position)
+        if position < len(buffer) or eof:
+            return buffer, position, eof
+        buffer, position, eof = _refill(handle, buffer, position)
 
 
 def _skip(buffer: str, position: int) -> int:
