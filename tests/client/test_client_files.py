@@ -75,7 +75,7 @@ def test_iter_json_array_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ('[{"a": "unterminated}]', "item 0 is not valid JSON"),
         ("[, 1]", "item 0 is not valid JSON"),
         ("[1, 2,]", "item 2 is not valid JSON"),
-        ("[12.]", "item 0 is not valid JSON"),
+        ("[12.]", "expected ',' or ']' after item 0"),
         ('{"input_values": {}}', "expected a JSON array of tasks"),
         ("", "expected a JSON array of tasks"),
     ],
