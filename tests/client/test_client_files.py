@@ -48,7 +48,7 @@ def test_iter_json_array_across_chunk_boundaries(
 def test_iter_json_array_numbers_split_by_a_chunk_boundary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    items = [1.5, 12.25, -3e-5, 6.02e23, 100, 0.001, -7.5e+3]
+    items = [1.5, 12.25, -3e-5, 6.02e23, 100, 0.001, -7.5e3]
     path = tmp_path / "numbers.json"
     path.write_text("[1.5,12.25,-3e-5,6.02e23,100,0.001,-7.5e+3]", encoding="utf-8")
     monkeypatch.setattr(files, "_CHUNK", chunk)
