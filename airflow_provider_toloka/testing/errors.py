@@ -43,6 +43,11 @@ def error_body(code: str, message: str, payload: Any = None) -> bytes:
     return json.dumps(body).encode()
 
 
+def field_error(code: str, message: str) -> dict[str, str]:
+    """One field error ``{code, message}`` of a VALIDATION_ERROR payload."""
+    return {"code": code, "message": message}
+
+
 def validation_error(payload: dict[str, Any], message: str = "Validation failed") -> ApiError:
     """400 VALIDATION_ERROR with field path (or item index) -> error in ``payload``."""
     return ApiError(400, "VALIDATION_ERROR", message, payload)

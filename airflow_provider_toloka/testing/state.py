@@ -18,8 +18,9 @@ from typing import Any
 
 from airflow_provider_toloka.client.models import pool_errors, project_errors
 from airflow_provider_toloka.client.validation import InputValidator
+from airflow_provider_toloka.testing.batches import TaskBatch, check_items
 from airflow_provider_toloka.testing.config import EmulatorConfig
-from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, validation_error
+from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_header
 from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
 from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
@@ -32,13 +33,6 @@ MAX_ASYNC_TASKS = 100_000
 
 REQUESTER_ID = "emulator-requester"
 OWNER = {"id": REQUESTER_ID, "myself": True, "company_id": "emulator-company"}
-
-Errors = dict[str, dict[str, str]]
-
-
-def _error(code: str, message: str) -> dict[str, str]:
-    return {"code": code, "message": message}
-
 
 class EmulatorState:
     """Projects, pools, tasks, operations and assignments of one emulator.
@@ -158,7 +152,7 @@ class EmulatorState:
         with self._transaction() as now:
             if project_id not in self.projects:
                 raise validation_error(
-                    {"project_id": _error("DOES_NOT_EXIST", f"Project {project_id} does not exist")}
+                    {"project_id": field_error("DOES_NOT_EXIST", f"Project {project_id} does not exist")}
                 )
             pool = {**body, "id": str(next(self._object_ids)), "project_id": project_id}
             pool.update(status="CLOSED", created=iso_utc(now), owner=OWNER)
@@ -216,44 +210,10 @@ class EmulatorState:
         if pool["status"] != "OPEN":
             pool.update(status="OPEN", last_started=iso_utc(when))
 
-    # -- tasks --------------------------------------------------------------------------
+    def _open_by_upload(self, pool_id: str, when: float) -> None:
+        self._set_open(self.pools[pool_id], when)
 
-    def _check_items(self, items: list[Any]) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Errors]]:
-        """Split request items into valid (index, task) pairs, with defaults filled in, and errors by index."""
-        valid: list[tuple[int, dict[str, Any]]] = []
-        errors: dict[int, Errors] = {}
-        overlaps: dict[str, int] = {}
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                errors[index] = {"": _error("INVALID_TYPE", "A task must be an object")}
-                continue
-            raw_pool_id = item.get("pool_id")
-            pool_id = None if raw_pool_id is None else str(raw_pool_id)
-            pool = self.pools.get(pool_id) if pool_id is not None else None
-            if pool is None:
-                if pool_id is None:
-                    errors[index] = {"pool_id": _error("VALUE_REQUIRED", "pool_id is required")}
-                else:
-                    errors[index] = {"pool_id": _error("DOES_NOT_EXIST", f"Pool {pool_id} does not exist")}
-                continue
-            problems = self._validator(pool["project_id"]).validate_task(item)
-            if problems:
-                errors[index] = problems
-                continue
-            if raw_pool_id is not pool_id:
-                item["pool_id"] = pool_id
-            if item.get("overlap") is None:
-                overlap = overlaps.get(pool_id)
-                if overlap is None:
-                    defaults = pool.get("defaults") or {}
-                    overlap = overlaps[pool_id] = (
-                        defaults.get("default_overlap_for_new_tasks")
-                        or defaults.get("default_overlap_for_new_task_suites")
-                        or 1
-                    )
-                item["overlap"] = overlap
-            valid.append((index, item))
-        return valid, errors
+    # -- tasks --------------------------------------------------------------------------
 
     def _store_tasks(self, tasks: list[dict[str, Any]], when: float) -> None:
         created = iso_utc(when)
@@ -265,7 +225,7 @@ class EmulatorState:
         """POST /tasks with one task object: the created task (400 with its field errors otherwise)."""
         with self._transaction() as now:
             self._quota(self._task_quota, 1, "task creation", now)
-            valid, errors = self._check_items([body])
+            valid, errors = check_items([body], self.pools, self._validator)
             if errors:
                 raise validation_error(errors[0])
             self._task_quota.consume(1, now)
@@ -280,12 +240,12 @@ class EmulatorState:
         """
         if len(items) > MAX_SYNC_TASKS:
             raise validation_error(
-                {"items": _error("TOO_MANY_ITEMS", f"At most {MAX_SYNC_TASKS} tasks in a synchronous request")},
+                {"items": field_error("TOO_MANY_ITEMS", f"At most {MAX_SYNC_TASKS} tasks in a synchronous request")},
                 f"Too many tasks: {len(items)} > {MAX_SYNC_TASKS}; use async_mode=true for bigger batches",
             )
         with self._transaction() as now:
             self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = self._check_items(items)
+            valid, errors = check_items(items, self.pools, self._validator)
             error_payload = {str(index): problems for index, problems in errors.items()}
             if errors and not skip_invalid_items:
                 raise validation_error(error_payload, f"{len(errors)} of {len(items)} tasks are invalid")
@@ -309,7 +269,7 @@ class EmulatorState:
         """
         if len(items) > MAX_ASYNC_TASKS:
             raise validation_error(
-                {"items": _error("TOO_MANY_ITEMS", f"At most {MAX_ASYNC_TASKS} tasks in an asynchronous request")},
+                {"items": field_error("TOO_MANY_ITEMS", f"At most {MAX_ASYNC_TASKS} tasks in an asynchronous request")},
                 f"Too many tasks: {len(items)} > {MAX_ASYNC_TASKS}",
             )
         operation_id = operation_id or str(uuid.uuid4())
@@ -320,7 +280,7 @@ class EmulatorState:
                     {"operation_id": operation_id},
                 )
             self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = self._check_items(items)
+            valid, errors = check_items(items, self.pools, self._validator)
             self._task_quota.consume(len(items), now)
             parameters = {
                 "allow_defaults": allow_defaults,
@@ -336,7 +296,7 @@ class EmulatorState:
                 "failed_count": 0,
             }
             succeeds = skip_invalid_items or not errors
-            batch = _TaskBatch(self, items, valid, errors, open_pool)
+            batch = TaskBatch(items, valid, errors, open_pool, self._store_tasks, self._open_by_upload)
             operation = Operation(
                 operation_id, TASK_BATCH_CREATE, now, self.config.operation_delay, parameters, details,
                 succeeds=succeeds, effect=batch.finish,
@@ -433,72 +393,3 @@ class EmulatorState:
         with self._transaction():
             filters = {"pool_id": pool_id, "status": status}
             return page_objects(self.assignments.values(), query, filters=filters, id_key=text_id)
-
-
-class _TaskBatch:
-    """The pending part of one TASK.BATCH_CREATE: what to create when it finishes, and its log."""
-
-    __slots__ = ("state", "total", "valid", "errors", "error_inputs", "open_pool", "created")
-
-    def __init__(
-        self,
-        state: EmulatorState,
-        items: list[Any],
-        valid: list[tuple[int, dict[str, Any]]],
-        errors: dict[int, Errors],
-        open_pool: bool,
-    ) -> None:
-        self.state = state
-        self.total = len(items)
-        self.valid: list[tuple[int, dict[str, Any]]] | None = valid
-        self.errors = errors
-        self.error_inputs = {index: _log_input(index, items[index]) for index in errors}
-        self.open_pool = open_pool
-        self.created: dict[int, dict[str, Any]] = {}
-
-    def finish(self, operation: Operation) -> None:
-        """Create the valid tasks (or nothing when the operation fails) and open their pools if asked."""
-        valid, self.valid = self.valid or [], None
-        details = operation.details
-        if not operation.succeeds:
-            details.update(success_count=0, failed_count=self.total)
-            return
-        tasks = [task for _, task in valid]
-        self.state._store_tasks(tasks, operation.due)
-        self.created = dict(valid)
-        details.update(success_count=len(tasks), failed_count=len(self.errors))
-        if self.open_pool:
-            for pool_id in {task["pool_id"] for task in tasks}:
-                self.state._set_open(self.state.pools[pool_id], operation.due)
-
-    def log(self) -> list[dict[str, Any]]:
-        """One TASK_CREATE line per item, in request order."""
-        lines = []
-        for index in range(self.total):
-            task = self.created.get(index)
-            if task is not None:
-                lines.append(
-                    {"type": "TASK_CREATE", "success": True, "input": _log_input(index, task),
-                     "output": {"task_id": task["id"]}}
-                )
-            elif index in self.errors:
-                lines.append(
-                    {"type": "TASK_CREATE", "success": False, "input": self.error_inputs[index],
-                     "output": {"validation_errors": self.errors[index]}}
-                )
-            else:
-                lines.append(
-                    {"type": "TASK_CREATE", "success": False, "input": {"index": index},
-                     "output": {"message": "Not created: the operation failed on invalid items"}}
-                )
-        return lines
-
-
-def _log_input(index: int, item: Any) -> dict[str, Any]:
-    """The lean ``input`` of a log line: the item's index, pool and client tags (``__*`` fields)."""
-    line: dict[str, Any] = {"index": index}
-    if isinstance(item, dict):
-        if "pool_id" in item:
-            line["pool_id"] = item["pool_id"]
-        line.update((key, value) for key, value in item.items() if key.startswith("__"))
-    return line
