@@ -48,7 +48,9 @@ class AsyncTolokaClient:
     async def request(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
         """Send one idempotent request with retries and return the decoded JSON."""
         state = RetryState(self.config.retry, retry_unsafe=True)
+        attempts = 0
         while True:
+            attempts += 1
             try:
                 response = await self._client.request(method, path, params=params)
             except httpx.TransportError as exc:
@@ -56,7 +58,7 @@ class AsyncTolokaClient:
                 if delay is None:
                     raise TolokaNetworkError(
                         f"{method} {path}: no answer from Toloka at {self.config.base_url} "
-                        f"after {state.failures + 1} attempt(s) ({type(exc).__name__})"
+                        f"after {attempts} attempt(s) ({type(exc).__name__})"
                     ) from exc
                 self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(exc).__name__, delay)
                 await asyncio.sleep(delay)

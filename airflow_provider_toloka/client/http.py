@@ -85,7 +85,9 @@ class HttpTransport:
             data = json.dumps(json_body).encode()
         state = RetryState(self.config.retry, method == "GET" if idempotent is None else idempotent)
         url = self.config.api_url + path
+        attempts = 0
         while True:
+            attempts += 1
             try:
                 response = self.session.request(method, url, params=params, data=data, timeout=self.config.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -93,7 +95,7 @@ class HttpTransport:
                 if delay is None:
                     raise TolokaNetworkError(
                         f"{method} {path}: no answer from Toloka at {self.config.base_url} "
-                        f"after {state.failures + 1} attempt(s) ({type(exc).__name__}). Check the "
+                        f"after {attempts} attempt(s) ({type(exc).__name__}). Check the "
                         "connection's host/environment and the network; the request may or may not have "
                         "taken effect"
                     ) from exc
