@@ -6,6 +6,8 @@ the day's file is ``<data_dir>/<ds>.jsonl``. Reruns and retries never duplicate 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import DAG, Param
 
 from airflow_provider_toloka.operators.toloka import (
@@ -21,6 +23,8 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["toloka", "example"],
+    # Retries are safe: a retried step finds what its first try created instead of duplicating it.
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=60)},
     params={
         "project_id": Param("", type="string", title="Project id (else the toloka_project_id Variable)"),
         "data_dir": Param("/data/toloka", type="string", title="Folder of the daily <ds>.jsonl files"),

@@ -6,6 +6,8 @@ tasks), the reward per assignment and the overlap. Ids flow between the steps th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_toloka.operators.toloka import (
@@ -21,6 +23,8 @@ with DAG(
     schedule=None,
     catchup=False,
     tags=["toloka", "example"],
+    # Retries are safe: a retried step finds what its first try created instead of duplicating it.
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=5)},
     params={
         "n_tasks": Param(20, type="integer", minimum=1, maximum=1_000_000, title="Number of generated tasks"),
         "tasks_file": Param(
@@ -28,6 +32,7 @@ with DAG(
         ),
         "reward": Param(0.02, type="number", minimum=0.005, title="Reward per assignment (USD)"),
         "overlap": Param(3, type="integer", minimum=1, title="Overlap (answers per task)"),
+        "batch_size": Param(10_000, type="integer", minimum=1, maximum=100_000, title="Tasks per upload operation"),
     },
 ) as dag:
 
@@ -62,6 +67,7 @@ with DAG(
         pool_id=create_pool.output,
         tasks=prepare_tasks(),
         default_overlap="{{ params.overlap }}",
+        batch_size="{{ params.batch_size }}",
     )
     wait_for_upload = TolokaOperationSensor(
         task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=2

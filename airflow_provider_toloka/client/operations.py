@@ -61,7 +61,8 @@ def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[st
         if item.get("success", True):
             continue
         output = item.get("output") or {}
-        problems = output.get("validation_errors") if isinstance(output, dict) else None
+        # the API puts the field errors in ``output`` itself: {"input_values.x": {"code", "message"}}
+        problems = output.get("validation_errors", output) if isinstance(output, dict) else None
         where = (item.get("input") or {}).get("index", "?") if isinstance(item.get("input"), dict) else "?"
         if isinstance(problems, dict):
             invalid.append(f"item {where}: {format_errors(problems)}")

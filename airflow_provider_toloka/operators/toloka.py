@@ -155,7 +155,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
     :param tasks: a list of task dicts (full tasks or bare input_values), or a path to a .json or
         .jsonl file (templated, e.g. ``"/data/{{ ds }}.jsonl"``), streamed and never loaded whole.
     :param default_overlap: overlap for tasks that do not set one (templated).
-    :param batch_size: tasks per TASK.BATCH_CREATE operation (at most 100,000).
+    :param batch_size: tasks per TASK.BATCH_CREATE operation, at most 100,000 (templated).
     :param allow_defaults: use the pool's default overlap.
     :param skip_invalid_items: create the valid tasks and skip the invalid ones instead of failing.
     :param open_pool: open the pool once the upload succeeds.
@@ -164,7 +164,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
     :param timeout: seconds to wait at most when waiting.
     """
 
-    template_fields: Sequence[str] = ("pool_id", "tasks", "default_overlap", "toloka_conn_id")
+    template_fields: Sequence[str] = ("pool_id", "tasks", "default_overlap", "batch_size", "toloka_conn_id")
     ui_color = "#c3e6cb"
 
     def __init__(
@@ -173,7 +173,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
         pool_id: str,
         tasks: list[dict[str, Any]] | str,
         default_overlap: int | str | None = None,
-        batch_size: int = 10_000,
+        batch_size: int | str = 10_000,
         allow_defaults: bool = False,
         skip_invalid_items: bool = False,
         open_pool: bool = False,
@@ -226,7 +226,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
             tasks,
             pool_id,
             idempotency_key=self.idempotency_key(context, pool_id),
-            batch_size=self.batch_size,
+            batch_size=int(self.batch_size),
             allow_defaults=self.allow_defaults,
             open_pool=self.open_pool,
             validate=False,

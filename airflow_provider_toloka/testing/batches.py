@@ -129,7 +129,7 @@ class TaskBatch:
                 success, line_input, output = True, log_input(index, task), {"task_id": task["id"]}
             elif index in self.errors:
                 success, line_input = False, self.error_inputs[index]
-                output = {"validation_errors": self.errors[index]}
+                output = self.errors[index]
             else:
                 success, line_input = False, {"index": index}
                 output = {"message": "Not created: the operation failed because of invalid items"}

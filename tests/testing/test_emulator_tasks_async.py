@@ -53,7 +53,7 @@ def test_operation_lifecycle_and_details(api: Api, emulator: TolokaEmulator) -> 
     assert all(line["type"] == "TASK_CREATE" for line in log)
     assert [line["input"]["index"] for line in log] == [0, 1, 2]
     assert [log[0]["output"]["task_id"], log[2]["output"]["task_id"]] == [t["id"] for t in listed]
-    assert log[1]["output"]["validation_errors"]["input_values.image"]["code"] == "VALUE_REQUIRED"
+    assert log[1]["output"]["input_values.image"]["code"] == "VALUE_REQUIRED"
 
 
 def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_emulator: TolokaEmulator) -> None:
@@ -68,7 +68,7 @@ def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_
     assert instant_emulator.state.task_count(pool_id) == 0
     log = instant_api.get(f"/operations/{operation['id']}/log").json()
     assert [line["success"] for line in log] == [False, False]
-    assert log[1]["output"]["validation_errors"]["input_values.image"]["code"] == "INVALID_TYPE"
+    assert log[1]["output"]["input_values.image"]["code"] == "INVALID_TYPE"
 
 
 def test_operation_already_exists(api: Api, emulator: TolokaEmulator) -> None:
