@@ -66,6 +66,10 @@ class ClientConfig:
             )
         if self.auth_scheme not in AUTH_SCHEMES:
             raise TolokaConfigError(f"Unknown auth_scheme {self.auth_scheme!r}: use one of {', '.join(AUTH_SCHEMES)}")
+        for name in ("connect_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise TolokaConfigError(f"{name} must be a positive number of seconds, got {value!r}")
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
 
     @classmethod
