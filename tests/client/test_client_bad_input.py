@@ -266,3 +266,11 @@ def test_input_validator_accepts_valid_values() -> None:
     assert validator.validate_task({"input_values": {"n": 0, "x": 0.5, "tags": [], "meta": 1}, "overlap": 3}) is None
     problems = validator.validate_task({"input_values": {"n": 1, "x": 1, "tags": [], "meta": 0}, "overlap": 0})
     assert problems == {"overlap": {"code": "VALUE_LESS_THAN_MIN", "message": "overlap must be an integer >= 1"}}
+
+
+@pytest.mark.parametrize("name", ["connect_timeout", "read_timeout"])
+@pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), "10", True])
+def test_timeouts_must_be_positive_seconds(name: str, value: Any) -> None:
+    with pytest.raises(TolokaConfigError, match=f"{name} must be a positive number of seconds"):
+        ClientConfig(token="t", **{name: value})
+    assert ClientConfig(token="t", **{name: 0.5}).timeout[name == "read_timeout"] == 0.5
