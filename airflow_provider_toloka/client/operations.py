@@ -64,7 +64,8 @@ def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[st
         # the API puts the field errors in ``output`` itself: {"input_values.x": {"code", "message"}}
         problems = output.get("validation_errors", output) if isinstance(output, dict) else None
         where = (item.get("input") or {}).get("index", "?") if isinstance(item.get("input"), dict) else "?"
-        if isinstance(problems, dict):
+        # field path -> {code, message}; a plain {"message": ...} (an item not created) is not one
+        if isinstance(problems, dict) and problems and all(isinstance(v, dict) for v in problems.values()):
             invalid.append(f"item {where}: {format_errors(problems)}")
             if len(invalid) >= limit:
                 break
