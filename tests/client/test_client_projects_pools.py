@@ -150,3 +150,11 @@ def test_invalid_pool_is_rejected_before_any_request(
     assert "reward_per_assignment" in str(caught.value)
     assert set(caught.value.errors) == {"private_name", "reward_per_assignment"}
     assert len(emulator.state.pools) == pools_before
+
+
+def test_listing_pages_by_id_across_digit_boundaries(client: TolokaClient, shoes_project, shoes_pool) -> None:
+    project = client.create_project(shoes_project)
+    created = [client.create_pool(shoes_pool(project.id)).id for _ in range(12)]
+    listed = [pool["id"] for pool in client._iter_list("/pools", {"project_id": project.id}, 5)]
+    assert listed == created
+    assert sorted(map(int, listed)) == list(map(int, listed))

@@ -236,16 +236,6 @@ def test_network_down_async(closed_port: int) -> None:
     assert time.monotonic() - started < 2
 
 
-def test_unknown_host_fails_fast() -> None:
-    from airflow_provider_toloka.client.client import TolokaClient
-
-    client = TolokaClient(config("http://no-such-host.invalid"))
-    started = time.monotonic()
-    with pytest.raises(TolokaNetworkError, match="no-such-host.invalid"):
-        client.get_requester()
-    assert time.monotonic() - started < 5
-
-
 def test_a_silent_server_times_out_and_never_hangs(silent_port: int) -> None:
     from airflow_provider_toloka.client.http import HttpTransport
 
