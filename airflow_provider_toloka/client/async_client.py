@@ -10,7 +10,7 @@ import httpx
 
 from airflow_provider_toloka.client.config import ClientConfig
 from airflow_provider_toloka.client.errors import TolokaNetworkError, api_error_from_response
-from airflow_provider_toloka.client.http import decode_body
+from airflow_provider_toloka.client.http import decode_body, success_body
 from airflow_provider_toloka.client.models import Operation, Pool
 from airflow_provider_toloka.client.retry import RetryState
 
@@ -64,7 +64,7 @@ class AsyncTolokaClient:
                 await asyncio.sleep(delay)
                 continue
             if response.status_code < 400:
-                return response.json() if response.status_code != 204 and response.content else None
+                return success_body(response.status_code, response.content, method, path)
             body = decode_body(response.content)
             delay = state.after_status(response.status_code, response.headers, body, method, path)
             if delay is None:

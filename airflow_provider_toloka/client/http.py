@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_toloka.client.config import ClientConfig
-from airflow_provider_toloka.client.errors import TolokaNetworkError, api_error_from_response
+from airflow_provider_toloka.client.errors import TolokaApiError, TolokaNetworkError, api_error_from_response
 from airflow_provider_toloka.client.retry import RetryState
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,26 @@ def decode_body(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         return content.decode("utf-8", "replace")[:1000]
+
+
+def success_body(status: int, content: bytes, method: str, path: str) -> Any:
+    """The JSON of a successful answer (None when empty).
+
+    :raises TolokaApiError: when it is not JSON: the base URL is not the Toloka API (or a proxy answered).
+    """
+    if status == 204 or not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise TolokaApiError(
+            status,
+            "INVALID_RESPONSE",
+            f"the answer is not JSON ({decode_body(content)[:100]!r}); check that the connection's host "
+            "is the Toloka API's base URL",
+            method=method,
+            path=path,
+        ) from None
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -104,7 +124,7 @@ class HttpTransport:
                 continue
             status = response.status_code
             if status < 400:
-                return response.json() if status != 204 and response.content else None
+                return success_body(status, response.content, method, path)
             body = decode_body(response.content)
             delay = state.after_status(status, response.headers, body, method, path)
             if delay is None:
