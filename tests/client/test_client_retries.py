@@ -298,3 +298,23 @@ def test_post_projects_with_key_is_retried_and_creates_one(scripted_faults, make
     project = client.create_project(shoes_project, idempotency_key="retry-key")
     assert list(emulator.state.projects) == [project.id]
     assert draw.call_count == (4 if fault == "INTERNAL_ERROR" else 3)
+
+
+def test_a_successful_answer_that_is_not_json_is_a_clear_error() -> None:
+    from airflow_provider_toloka.client.client import TolokaClient
+
+    with FakeApi([(200, {"Content-Type": "text/html"}, b"<html>captive portal</html>")]) as fake:
+        with pytest.raises(TolokaApiError) as caught:
+            TolokaClient(config(fake.url)).get_requester()
+        assert caught.value.code == "INVALID_RESPONSE"
+        assert "GET /requester: HTTP 200 INVALID_RESPONSE: the answer is not JSON ('<html>captive portal" in str(
+            caught.value
+        )
+        assert "check that the connection's host is the Toloka API's base URL" in str(caught.value)
+
+        async def read() -> None:
+            async with AsyncTolokaClient(config(fake.url)) as client:
+                await client.get_pool("1")
+
+        with pytest.raises(TolokaApiError, match="GET /pools/1: HTTP 200 INVALID_RESPONSE"):
+            asyncio.run(read())
