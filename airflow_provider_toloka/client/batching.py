@@ -125,8 +125,9 @@ class TaskBatcher:
                 self.errors.add(index, problem)
             else:
                 raise TolokaValidationError(
-                    f"{self.source}[{index}] is invalid: {format_errors(problem)}. Nothing of this batch "
-                    "was sent; fix the task (or pass skip_invalid_items=True) and run again",
+                    f"{self.source}[{index}] is invalid: {format_errors(problem)}. Neither it nor any task after it "
+                    "was sent; fix it (or pass skip_invalid_items=True) and run again: batches already sent "
+                    "are not sent twice",
                     {str(index): problem},
                 )
         self.tasks_seen = index + 1

@@ -300,7 +300,9 @@ class TolokaClient:
         :param tasks: task objects or bare input values; a list, a generator, a file reader.
         :param pool_id: the pool for tasks that do not name one.
         :param batch_size: tasks a request (async: default 10,000, at most 100,000; sync: at most 5,000).
-        :param validate: check every task against the project's input_spec before sending it.
+        :param validate: check every task against the project's input_spec before sending it (a list
+            is checked whole before the first request; a stream batch by batch, so use
+            :meth:`check_tasks` first to fail a stream before anything is sent).
         :param wait: wait for the operations to finish (raising if one fails).
         :param total: the number of tasks, when known, for the progress ETA.
         :param source: how to name the input in error messages, e.g. a file path.
@@ -312,6 +314,10 @@ class TolokaClient:
             raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
         if total is None and hasattr(tasks, "__len__"):
             total = len(tasks)  # type: ignore[arg-type]
+        if validate and not skip_invalid_items and isinstance(tasks, (list, tuple)):
+            # Already in memory: check every task before the first request, not batch by batch.
+            self.check_tasks(tasks, pool_id, default_overlap=default_overlap, source=source)
+            validate = False
         batcher = self._batcher(
             pool_id,
             batch_size=size,

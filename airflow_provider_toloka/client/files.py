@@ -20,7 +20,7 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[Any]:
 
     :raises TolokaValidationError: naming the file and line of the first line that is not JSON.
     """
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -37,7 +37,7 @@ def iter_json_array(path: str | os.PathLike[str]) -> Iterator[Any]:
 
     :raises TolokaValidationError: naming the file and item index when the file is not a JSON array.
     """
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:
         buffer, position, eof = "", 0, False
         buffer, position, eof = _next_token(handle, buffer, position, eof)
         if position >= len(buffer) or buffer[position] != "[":

@@ -165,14 +165,27 @@ def test_input_values_not_matching_the_input_spec(
         client.check_tasks(tasks, category_pool, source="upload.jsonl")
 
 
+def test_an_invalid_task_in_a_list_stops_the_upload_before_any_request(
+    client: TolokaClient, category_pool: str, emulator: TolokaEmulator
+) -> None:
+    """A list is in memory already: it is checked whole before the first batch is sent."""
+    tasks = [{"image": f"https://e/{i}.jpg"} for i in range(9)]
+    tasks[7] = {"image": 7}
+    before = _writes(emulator)
+    with pytest.raises(TolokaValidationError, match=r"tasks\[7\] is invalid.*Neither it nor any task after it"):
+        client.create_tasks(tasks, category_pool, batch_size=3)
+    assert _writes(emulator) == before
+    assert list(client.iter_tasks(category_pool)) == []
+
+
 def test_a_later_invalid_batch_stops_the_stream_with_earlier_batches_sent(
     client: TolokaClient, category_pool: str
 ) -> None:
     """Validation streams with the upload: batches before the invalid task are already sent (check_tasks first)."""
     tasks = [{"image": f"https://e/{i}.jpg"} for i in range(9)]
     tasks[7] = {"image": 7}
-    with pytest.raises(TolokaValidationError, match=r"tasks\[7\] is invalid.*Nothing of this batch was sent"):
-        client.create_tasks(tasks, category_pool, batch_size=3, wait=True)
+    with pytest.raises(TolokaValidationError, match=r"tasks\[7\] is invalid.*Neither it nor any task after it"):
+        client.create_tasks(iter(tasks), category_pool, batch_size=3, wait=True)
     page = client.http.request("GET", "/operations", params={"sort": "-submitted", "limit": 2})
     latest = [client.wait_operation(item["id"], timeout=10, poll_interval=0.05) for item in page["items"]]
     assert [operation.parameters["async_mode"] for operation in latest] == [True, True]
