@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ class Api:
             if last is not None:
                 params["id_gt"] = last
             response = self.session.get(self.api + "/tasks", params=params, timeout=120)
+            for _ in range(60):  # the emulator's rps limit applies to the read-back too
+                if response.status_code != 429:
+                    break
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+                response = self.session.get(self.api + "/tasks", params=params, timeout=120)
             response.raise_for_status()
             body = response.json()
             items = body["items"]

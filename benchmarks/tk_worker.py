@@ -42,14 +42,14 @@ def main(argv: list[str]) -> int:
     meter = Meter().start()
     sent = created = operations = 0
     if options["mode"] == "tk":
-        for chunk in batched(tasks, BATCH_SIZE):
+        for chunk in batched(tasks, options.get("batch_size") or BATCH_SIZE):
             result = client.create_tasks(chunk, async_mode=True, skip_invalid_items=False)
             sent += len(chunk)
             created += len(result.items)
             operations += 1
     else:
         started = []
-        for chunk in batched(tasks, BATCH_SIZE):
+        for chunk in batched(tasks, options.get("batch_size") or BATCH_SIZE):
             started.append(client.create_tasks_async(chunk))
             sent += len(chunk)
         for operation in started:

@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
         polls=polls,
         polls_expected_max=expected_max,
         non_200_answers=errors,
-        poll_rate_per_s=polls / result["wall_s"],
+        # every poll after a trigger's first one is paced by poll_interval: their rate must not exceed count/P
+        poll_rate_per_s=max(polls - count, 0) / result["wall_s"],
         configured_poll_rate_per_s=count / interval,
         cpu_ms_per_trigger=1000 * result["cpu_s"] / count,
         cpu_ms_per_poll=1000 * result["cpu_s"] / max(polls, 1),

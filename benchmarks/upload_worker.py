@@ -48,7 +48,7 @@ def run_ours(options: dict[str, Any]) -> dict[str, Any]:
         source_of(options, ours=True),
         options["pool_id"],
         idempotency_key=f"bench/{uuid.uuid4()}",
-        batch_size=BATCH_SIZE,
+        batch_size=options.get("batch_size") or BATCH_SIZE,
         validate=options["validate"],
         wait=True,
         source=options["source"],
@@ -84,7 +84,7 @@ def run_raw(options: dict[str, Any]) -> dict[str, Any]:
     session.get(f"{api}/requester", timeout=(10, 120)).raise_for_status()
     meter = Meter().start()
     operation_ids, sent = [], 0
-    for chunk in batched(source_of(options, ours=False), BATCH_SIZE):
+    for chunk in batched(source_of(options, ours=False), options.get("batch_size") or BATCH_SIZE):
         operation_id = str(uuid.uuid4())
         response = session.post(
             f"{api}/tasks",
