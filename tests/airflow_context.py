@@ -1,6 +1,6 @@
 """Airflow helpers of the tests: a minimal task context, and ``toloka_default`` on an emulator.
 
-The fixtures here are loaded for every test through ``pytest_plugins`` in the root conftest.
+The fixtures here are made available to every test by the root conftest.
 """
 
 from __future__ import annotations
