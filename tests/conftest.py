@@ -16,12 +16,12 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import pytest  # noqa: E402
 
+# ``toloka_default`` pointed at an emulator, for the operator, sensor and trigger tests
+from airflow_context import slow_toloka_conn, toloka_conn  # noqa: E402, F401
+
 from airflow_provider_toloka.client.client import TolokaClient  # noqa: E402
 from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy  # noqa: E402
 from airflow_provider_toloka.testing import TolokaEmulator  # noqa: E402
-
-# ``toloka_default`` pointed at an emulator, for the operator, sensor and trigger tests
-from airflow_context import slow_toloka_conn, toloka_conn  # noqa: E402, F401
 
 #: The token of the shared emulator.
 TOKEN = "tok-SECRET-5f3a9c1e"
