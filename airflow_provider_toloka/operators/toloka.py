@@ -229,7 +229,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
             batch_size=int(self.batch_size),
             allow_defaults=self.allow_defaults,
             open_pool=self.open_pool,
-            validate=False,
+            validate=self.skip_invalid_items,  # checked above; when skipping, drop the invalid ones
             total=checked,
             **upload,
         )
