@@ -17,8 +17,8 @@ import sys
 from collections import Counter
 from typing import Any
 
-from airflow_provider_toloka.testing.emulator import READY_PREFIX, _serve, build_parser
 from airflow_provider_toloka.testing.config import EmulatorConfig
+from airflow_provider_toloka.testing.emulator import READY_PREFIX, _serve, build_parser
 from airflow_provider_toloka.testing.process import EmulatorProcess
 
 STATS_PATH = "/_bench/stats"

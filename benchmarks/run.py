@@ -199,7 +199,8 @@ def print_table(report: dict[str, Any]) -> None:
               f" {'tasks/s ours (CPU)':>19}")
         for row in report["upload"]:
             cpu = {name: r["cpu_s"] for name, r in row["columns"].items()}
-            print(f"{row['size']:>9,} {row['source']:<6} {_fmt(_ratio(cpu.get('ours'), cpu.get('raw')), '.2f', 'x'):>10}"
+            print(f"{row['size']:>9,} {row['source']:<6}"
+                  f" {_fmt(_ratio(cpu.get('ours'), cpu.get('raw')), '.2f', 'x'):>10}"
                   f" {_fmt(_ratio(cpu.get('ours_noval'), cpu.get('raw')), '.2f', 'x'):>10}"
                   f" {_fmt(_ratio(cpu.get('tk'), cpu.get('ours')), '.1f', 'x'):>10}"
                   f" {_fmt(_ratio(cpu.get('tk_ops'), cpu.get('ours')), '.1f', 'x'):>14}"
@@ -224,7 +225,8 @@ def print_table(report: dict[str, Any]) -> None:
               f"{t['cpu_ms_per_trigger']:.2f} ms CPU/trigger ({t['cpu_ms_per_poll']:.2f} ms/poll), "
               f"{t['kb_per_trigger']:.0f} KB/trigger (peak {t['rss_peak_mb']:.0f} MB); polls seen by the emulator "
               f"{t['polls']:,} (<= {t['polls_expected_max']:,} expected), re-polls {t['poll_rate_per_s']:.0f}/s vs "
-              f"configured {t['configured_poll_rate_per_s']:.0f}/s; events {t['events']}; non-200 {t['non_200_answers']}")
+              f"configured {t['configured_poll_rate_per_s']:.0f}/s; events {t['events']}; "
+              f"non-200 {t['non_200_answers']}")
     if "intake" in report:
         i = report["intake"]
         print(f"\n6. Emulator intake: {i['tasks']:,} tasks at {i['tasks_per_s']:,.0f} tasks/s wall, "
