@@ -16,7 +16,18 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """The peak resident set size of this process so far in MiB (``ru_maxrss`` is in KiB on Linux)."""
+    """The peak resident set size of this process so far in MiB: ``VmHWM``.
+
+    Not ``ru_maxrss``: Linux carries it over from the parent across fork and execve, so a worker
+    started by a big orchestrator would report the orchestrator's size.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
