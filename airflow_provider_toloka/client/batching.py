@@ -113,23 +113,37 @@ class TaskBatcher:
         validator = self.validator_for(str(task["pool_id"]))
         return validator.validate_task(task) if validator is not None else None
 
+    def _is_ready(self, raw: Any) -> bool:
+        """Whether ``_prepare`` would return ``raw`` itself: a full task already in the right pool."""
+        return (
+            type(raw) is dict
+            and "input_values" in raw
+            and (raw.get("pool_id") == self.pool_id if self.pool_id is not None else "pool_id" in raw)
+            and (self.default_overlap is None or "overlap" in raw)
+        )
+
+    def _reject(self, index: int, problem: dict[str, Error]) -> None:
+        """Record an invalid task when skipping, else raise naming it."""
+        if self.skip_invalid_items:
+            self.errors.add(index, problem)
+            return
+        raise TolokaValidationError(
+            f"{self.source}[{index}] is invalid: {format_errors(problem)}. Neither it nor any task after it "
+            "was sent; fix it (or pass skip_invalid_items=True) and run again: batches already sent "
+            "are not sent twice",
+            {str(index): problem},
+        )
+
     def accepted(self, tasks: Iterable[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield ``(index, task)`` of the tasks to send; raise on the first invalid one unless skipping."""
         index = -1
         for index, raw in enumerate(tasks):
-            task = self._prepare(raw, index)
+            task = raw if self._is_ready(raw) else self._prepare(raw, index)
             problem = self._problem(task)
             if not problem:
                 yield index, task
-            elif self.skip_invalid_items:
-                self.errors.add(index, problem)
             else:
-                raise TolokaValidationError(
-                    f"{self.source}[{index}] is invalid: {format_errors(problem)}. Neither it nor any task after it "
-                    "was sent; fix it (or pass skip_invalid_items=True) and run again: batches already sent "
-                    "are not sent twice",
-                    {str(index): problem},
-                )
+                self._reject(index, problem)
         self.tasks_seen = index + 1
 
     def check(self, tasks: Iterable[Any]) -> int:
@@ -138,6 +152,53 @@ class TaskBatcher:
 
     def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
         """Yield the batches of ``tasks``, holding one batch in memory at a time."""
+        if self.skip_invalid_items:
+            yield from self._batches_with_gaps(tasks)
+            return
+        # The hot path, inlined (this loop runs once per task): without skipping, the tasks sent
+        # are exactly tasks 0, 1, 2, ..., so no positions are kept.
+        size = self.batch_size
+        pool_id = self.pool_id
+        fill_overlap = self.default_overlap is not None
+        validator_for = self.validator_for
+        prepare = self._prepare
+        last_pool: Any = None
+        validator: InputValidator | None = None
+        chunk: list[dict[str, Any]] = []
+        append = chunk.append
+        number = start = 0
+        index = -1
+        for index, raw in enumerate(tasks):
+            if (
+                type(raw) is dict
+                and "input_values" in raw
+                and (raw.get("pool_id") == pool_id if pool_id is not None else "pool_id" in raw)
+                and (not fill_overlap or "overlap" in raw)
+            ):
+                task = raw
+            else:
+                task = prepare(raw, index)
+            if validator_for is not None:
+                task_pool = task["pool_id"]
+                if index == 0 or task_pool != last_pool:
+                    validator = validator_for(str(task_pool))
+                    last_pool = task_pool
+                if validator is not None:
+                    problem = validator.validate_task(task)
+                    if problem:
+                        self._reject(index, problem)
+            append(task)
+            if len(chunk) >= size:
+                yield Batch(number, start, _dumps(chunk).encode(), len(chunk))
+                number += 1
+                start += len(chunk)
+                chunk = []
+                append = chunk.append
+        self.tasks_seen = index + 1
+        if chunk:
+            yield Batch(number, start, _dumps(chunk).encode(), len(chunk))
+
+    def _batches_with_gaps(self, tasks: Iterable[Any]) -> Iterator[Batch]:
         chunk: list[dict[str, Any]] = []
         positions: list[int] = []
         number = 0
