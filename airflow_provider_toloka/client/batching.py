@@ -91,7 +91,7 @@ class TaskBatcher:
         self.skip_invalid_items = skip_invalid_items
         self.source = source
         self.errors = ErrorLog()
-        self.tasks_seen = 0
+        self.skipped: list[int] = []
 
     def _prepare(self, task: Any, index: int) -> dict[str, Any]:
         if not isinstance(task, dict):
@@ -107,12 +107,6 @@ class TaskBatcher:
             task = {**task, "overlap": self.default_overlap}
         return task
 
-    def _problem(self, task: dict[str, Any]) -> dict[str, Error] | None:
-        if self.validator_for is None:
-            return None
-        validator = self.validator_for(str(task["pool_id"]))
-        return validator.validate_task(task) if validator is not None else None
-
     def _is_ready(self, raw: Any) -> bool:
         """Whether ``_prepare`` would return ``raw`` itself: a full task already in the right pool."""
         return (
@@ -124,27 +118,37 @@ class TaskBatcher:
 
     def _reject(self, index: int, problem: dict[str, Error]) -> None:
         """Record an invalid task when skipping, else raise naming it."""
-        if self.skip_invalid_items:
-            self.errors.add(index, problem)
-            return
-        raise TolokaValidationError(
-            f"{self.source}[{index}] is invalid: {format_errors(problem)}. Neither it nor any task after it "
-            "was sent; fix it (or pass skip_invalid_items=True) and run again: batches already sent "
-            "are not sent twice",
-            {str(index): problem},
-        )
+        if not self.skip_invalid_items:
+            raise TolokaValidationError(
+                f"{self.source}[{index}] is invalid: {format_errors(problem)}. Neither it nor any task after it "
+                "was sent; fix it (or pass skip_invalid_items=True) and run again: batches already sent "
+                "are not sent twice",
+                {str(index): problem},
+            )
+        self.errors.add(index, problem)
+        self.skipped.append(index)
 
-    def accepted(self, tasks: Iterable[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield ``(index, task)`` of the tasks to send; raise on the first invalid one unless skipping."""
-        index = -1
+    def accepted(self, tasks: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """Yield the tasks to send, completed; raise on the first invalid one unless skipping.
+
+        This loop runs once per task: the validator is looked up once per run of tasks of the
+        same pool. Skipped indexes are appended to ``self.skipped``.
+        """
+        is_ready, prepare, validator_for = self._is_ready, self._prepare, self.validator_for
+        last_pool: Any = None
+        validator: InputValidator | None = None
         for index, raw in enumerate(tasks):
-            task = raw if self._is_ready(raw) else self._prepare(raw, index)
-            problem = self._problem(task)
-            if not problem:
-                yield index, task
-            else:
-                self._reject(index, problem)
-        self.tasks_seen = index + 1
+            task = raw if is_ready(raw) else prepare(raw, index)
+            if validator_for is not None:
+                task_pool = task["pool_id"]
+                if validator is None or task_pool != last_pool:
+                    validator, last_pool = validator_for(str(task_pool)), task_pool
+                if validator is not None:
+                    problem = validator.validate_task(task)
+                    if problem:
+                        self._reject(index, problem)
+                        continue
+            yield task
 
     def check(self, tasks: Iterable[Any]) -> int:
         """Validate every task without sending anything; return how many would be sent."""
@@ -152,68 +156,28 @@ class TaskBatcher:
 
     def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
         """Yield the batches of ``tasks``, holding one batch in memory at a time."""
-        if self.skip_invalid_items:
-            yield from self._batches_with_gaps(tasks)
-            return
-        # The hot path, inlined (this loop runs once per task): without skipping, the tasks sent
-        # are exactly tasks 0, 1, 2, ..., so no positions are kept.
         size = self.batch_size
-        pool_id = self.pool_id
-        fill_overlap = self.default_overlap is not None
-        validator_for = self.validator_for
-        prepare = self._prepare
-        last_pool: Any = None
-        validator: InputValidator | None = None
         chunk: list[dict[str, Any]] = []
         append = chunk.append
-        number = start = 0
-        index = -1
-        for index, raw in enumerate(tasks):
-            if (
-                type(raw) is dict
-                and "input_values" in raw
-                and (raw.get("pool_id") == pool_id if pool_id is not None else "pool_id" in raw)
-                and (not fill_overlap or "overlap" in raw)
-            ):
-                task = raw
-            else:
-                task = prepare(raw, index)
-            if validator_for is not None:
-                task_pool = task["pool_id"]
-                if index == 0 or task_pool != last_pool:
-                    validator = validator_for(str(task_pool))
-                    last_pool = task_pool
-                if validator is not None:
-                    problem = validator.validate_task(task)
-                    if problem:
-                        self._reject(index, problem)
+        number = first = 0
+        for task in self.accepted(tasks):
             append(task)
             if len(chunk) >= size:
-                yield Batch(number, start, _dumps(chunk).encode(), len(chunk))
+                yield self._batch(number, first, chunk)
                 number += 1
-                start += len(chunk)
+                first += len(chunk) + len(self.skipped)
+                self.skipped.clear()
                 chunk = []
                 append = chunk.append
-        self.tasks_seen = index + 1
         if chunk:
-            yield Batch(number, start, _dumps(chunk).encode(), len(chunk))
+            yield self._batch(number, first, chunk)
 
-    def _batches_with_gaps(self, tasks: Iterable[Any]) -> Iterator[Batch]:
-        chunk: list[dict[str, Any]] = []
-        positions: list[int] = []
-        number = 0
-        for index, task in self.accepted(tasks):
-            chunk.append(task)
-            positions.append(index)
-            if len(chunk) >= self.batch_size:
-                yield self._batch(number, chunk, positions)
-                number += 1
-                chunk, positions = [], []
-        if chunk:
-            yield self._batch(number, chunk, positions)
-
-    @staticmethod
-    def _batch(number: int, chunk: list[dict[str, Any]], positions: list[int]) -> Batch:
-        start = positions[0]
-        contiguous = positions[-1] - start == len(positions) - 1
-        return Batch(number, start, _dumps(chunk).encode(), len(chunk), None if contiguous else positions)
+    def _batch(self, number: int, first: int, chunk: list[dict[str, Any]]) -> Batch:
+        """The batch of ``chunk``, whose tasks came from index ``first`` on, minus ``self.skipped``."""
+        body = _dumps(chunk).encode()
+        if not self.skipped:
+            return Batch(number, first, body, len(chunk))
+        skipped = set(self.skipped)
+        positions = [i for i in range(first, first + len(chunk) + len(skipped)) if i not in skipped]
+        contiguous = positions[-1] - positions[0] == len(positions) - 1
+        return Batch(number, positions[0], body, len(chunk), None if contiguous else positions)
