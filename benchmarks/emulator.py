@@ -8,17 +8,15 @@ the ``rps`` limit, so the 429 answers it sends are counted too, and the stats ca
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import resource
-import socket
 import sys
 from collections import Counter
 from typing import Any
 
-from airflow_provider_toloka.testing.config import EmulatorConfig
-from airflow_provider_toloka.testing.emulator import READY_PREFIX, _serve, build_parser
+from airflow_provider_toloka.testing.emulator import READY_PREFIX
+from airflow_provider_toloka.testing.emulator import main as emulator_main
 from airflow_provider_toloka.testing.process import EmulatorProcess
 
 STATS_PATH = "/_bench/stats"
@@ -76,42 +74,9 @@ class CountingMiddleware:
         await self.app(scope, receive, counting_send)
 
 
-def bind_tcp_socket(host: str, port: int) -> socket.socket:
-    """Like ``testing.server.bind_socket``, but created with ``proto=IPPROTO_TCP``.
-
-    asyncio only sets TCP_NODELAY on accepted sockets whose ``proto`` is IPPROTO_TCP; with the
-    ``proto=0`` socket of ``bind_socket`` Nagle's algorithm holds back the body of every answer
-    (sent after its headers) until the client's delayed ACK, about 40 ms per request on loopback.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
 def main(argv: list[str] | None = None) -> int:
     """Like ``toloka-emulator``, with the counters."""
-    from airflow_provider_toloka.testing.server import make_server
-
-    args = build_parser().parse_args(argv)
-    config = EmulatorConfig.from_namespace(args)
-    server, _, _ = make_server(config)
-    server.config.app = CountingMiddleware(server.config.app)
-    sock = bind_tcp_socket(args.host, args.port)
-    url = f"http://{args.host}:{sock.getsockname()[1]}"
-    try:
-        asyncio.run(_serve(server, sock, url, args.lifetime))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-    return 0
+    return emulator_main(argv, wrap_app=CountingMiddleware)
 
 
 class CountingEmulatorProcess(EmulatorProcess):

@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from airflow_provider_toloka.testing.config import DEFAULT_HOST, EmulatorConfig
 
@@ -46,8 +48,11 @@ async def _serve(server, sock, url: str, lifetime: float | None) -> None:  # noq
     await serving
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until stopped; returns the exit code."""
+def main(argv: list[str] | None = None, wrap_app: Callable[[Any], Any] | None = None) -> int:
+    """Run the emulator until stopped; returns the exit code.
+
+    :param wrap_app: wraps the ASGI app, e.g. in a middleware that counts requests.
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from airflow_provider_toloka.testing.server import bind_socket, make_server
 
     server, _, _ = make_server(config)
+    if wrap_app is not None:
+        server.config.app = wrap_app(server.config.app)
     sock = bind_socket(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{sock.getsockname()[1]}"
