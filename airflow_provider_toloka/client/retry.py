@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_toloka.client.config import RetryPolicy
 from airflow_provider_toloka.client.errors import TolokaRateLimitError, api_error_from_response
 
-#: Longest a quota interval can make us wait before giving up: an hour or a day is not waited out.
+#: Quota intervals of a 429 that are waited out (None: a plain rate limit); HOUR and DAY are raised at once.
 WAITABLE_INTERVALS = frozenset({None, "MIN", "MINUTE", "SECOND"})
 
 
