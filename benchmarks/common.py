@@ -90,12 +90,17 @@ def worker_env(python_path_first: bool = True) -> dict[str, str]:
     return env
 
 
-def run_worker(module: str, options: dict[str, Any], python: str = sys.executable,
-               timeout: float = 1800) -> dict[str, Any]:
+def run_worker(
+    module: str, options: dict[str, Any], python: str = sys.executable, timeout: float = 1800
+) -> dict[str, Any]:
     """Run ``python -m module '<options>'`` in a fresh process and return its RESULT."""
     completed = subprocess.run(
         [python, "-m", module, json.dumps(options)],
-        cwd=ROOT, env=worker_env(), capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{module} failed ({completed.returncode}): {completed.stderr[-3000:]}")

@@ -34,8 +34,14 @@ def measure(runs: int = 7, python: str = sys.executable) -> dict[str, Any]:
     """Median over ``runs`` fresh interpreters (one warm-up run first, not counted)."""
     results = []
     for index in range(runs + 1):
-        completed = subprocess.run([python, "-c", _PROBE, str(DAG_FILE)], cwd=ROOT, env=worker_env(),
-                                   capture_output=True, text=True, timeout=300)
+        completed = subprocess.run(
+            [python, "-c", _PROBE, str(DAG_FILE)],
+            cwd=ROOT,
+            env=worker_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"parsing {DAG_FILE} failed: {completed.stderr[-3000:]}")
         if index:

@@ -32,7 +32,7 @@ def route_of(path: str) -> str:
         if path == root:
             return root
         if path.startswith(root + "/"):
-            return root + _ID.sub("/{id}", path[len(root):], count=1)
+            return root + _ID.sub("/{id}", path[len(root) :], count=1)
     return path
 
 
@@ -59,9 +59,13 @@ class CountingMiddleware:
             body = json.dumps({"requests": dict(self.counts), **process_stats()}).encode()
             if path == RESET_PATH:
                 self.counts.clear()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         key = f"{scope['method']} {route_of(path)}"
@@ -83,8 +87,10 @@ class CountingEmulatorProcess(EmulatorProcess):
     """``EmulatorProcess`` running this module instead of the plain emulator CLI."""
 
     def command(self) -> list[str]:
-        return [part if part != "airflow_provider_toloka.testing.emulator" else "benchmarks.emulator"
-                for part in super().command()]
+        return [
+            part if part != "airflow_provider_toloka.testing.emulator" else "benchmarks.emulator"
+            for part in super().command()
+        ]
 
 
 assert READY_PREFIX  # the child prints the same ready line as the package's CLI

@@ -21,15 +21,20 @@ def measure(total: int = 1_000_000, batch_size: int = BATCH_SIZE) -> dict[str, A
     with emulator(operation_delay=0.0, tasks_per_minute=10**12) as emu:
         api = Api(emu.url)
         pool_id = api.new_pool()
-        bodies = [json.dumps([make_task(start + n, pool_id) for n in range(batch_size)]).encode()
-                  for start in range(0, min(total, 10 * batch_size), batch_size)]
+        bodies = [
+            json.dumps([make_task(start + n, pool_id) for n in range(batch_size)]).encode()
+            for start in range(0, min(total, 10 * batch_size), batch_size)
+        ]
         before = api.stats(reset=True)
         started = time.perf_counter()
         sent = 0
         for number in range(0, total, batch_size):
-            response = api.session.post(f"{api.api}/tasks", data=bodies[(number // batch_size) % len(bodies)],
-                                        params={"async_mode": "true", "operation_id": str(uuid.uuid4())},
-                                        timeout=120)
+            response = api.session.post(
+                f"{api.api}/tasks",
+                data=bodies[(number // batch_size) % len(bodies)],
+                params={"async_mode": "true", "operation_id": str(uuid.uuid4())},
+                timeout=120,
+            )
             if response.status_code != 202:
                 raise RuntimeError(f"POST /tasks answered {response.status_code}: {response.text[:300]}")
             sent += batch_size

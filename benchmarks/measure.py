@@ -72,5 +72,5 @@ def parse_result(output: str) -> dict[str, Any]:
     """The result a worker printed with :func:`emit`."""
     for line in reversed(output.splitlines()):
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise ValueError(f"no RESULT line in the worker's output: {output[-2000:]!r}")

@@ -53,8 +53,12 @@ def machine() -> dict[str, Any]:
             model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def ensure_tk_venv(path: Path) -> tuple[str | None, str]:
@@ -67,8 +71,12 @@ def ensure_tk_venv(path: Path) -> tuple[str | None, str]:
     try:
         base = getattr(sys, "_base_executable", sys.executable)
         subprocess.run([base, "-m", "venv", "--clear", str(path)], check=True, capture_output=True, timeout=300)
-        installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                    *TK_REQUIREMENTS], capture_output=True, text=True, timeout=900)
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *TK_REQUIREMENTS],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if installed.returncode != 0:
             return None, f"pip install failed: {installed.stderr.strip()[-500:]}"
         if subprocess.run(check, capture_output=True, timeout=120).returncode != 0:
@@ -78,8 +86,9 @@ def ensure_tk_venv(path: Path) -> tuple[str | None, str]:
     return str(python), "created"
 
 
-def run_upload(sizes: list[int], tk_python: str | None, data_dir: Path, repeat: int = 1,
-               batch_size: int | None = None) -> list[dict[str, Any]]:
+def run_upload(
+    sizes: list[int], tk_python: str | None, data_dir: Path, repeat: int = 1, batch_size: int | None = None
+) -> list[dict[str, Any]]:
     """Every column x source x size, each in a fresh worker process against a fresh emulator."""
     rows = []
     for size in sizes:
@@ -98,8 +107,16 @@ def run_upload(sizes: list[int], tk_python: str | None, data_dir: Path, repeat: 
                             write_jsonl(path, size, pool_id)
                         log(f"upload {size:,} from {source}: {column}")
                         result = common.run_worker(
-                            module, {**options, "source": source, "count": size, "pool_id": pool_id, "url": emu.url,
-                                     "path": path, "batch_size": batch_size},
+                            module,
+                            {
+                                **options,
+                                "source": source,
+                                "count": size,
+                                "pool_id": pool_id,
+                                "url": emu.url,
+                                "path": path,
+                                "batch_size": batch_size,
+                            },
                             python=tk_python if needs_tk else sys.executable,
                         )
                         result["stored"] = api.count_tasks(pool_id)[0] if size <= 100_000 else None
@@ -113,8 +130,9 @@ def run_upload(sizes: list[int], tk_python: str | None, data_dir: Path, repeat: 
     return rows
 
 
-def run_triggers(count: int, poll_interval: float, operation_delay: float,
-                 variants: tuple[bool, ...] = (False,)) -> list[dict[str, Any]]:
+def run_triggers(
+    count: int, poll_interval: float, operation_delay: float, variants: tuple[bool, ...] = (False,)
+) -> list[dict[str, Any]]:
     """The triggers as they are (``True`` in ``variants`` adds the older shared-SSL-context what-if)."""
     results = []
     for shared_ssl in variants:
@@ -122,12 +140,25 @@ def run_triggers(count: int, poll_interval: float, operation_delay: float,
             api = common.Api(emu.url)
             pool_id = api.new_pool()
             os.environ["AIRFLOW_CONN_TOLOKA_DEFAULT"] = json.dumps(
-                {"conn_type": "toloka", "password": TOKEN, "host": emu.url})
-            log(f"triggers: {count} x TolokaOperationTrigger, poll every {poll_interval}s"
-                f"{' (shared SSL context)' if shared_ssl else ''}")
-            results.append(common.run_worker("benchmarks.trigger_worker", {
-                "url": emu.url, "pool_id": pool_id, "count": count, "poll_interval": poll_interval,
-                "operation_delay": operation_delay, "shared_ssl": shared_ssl}))
+                {"conn_type": "toloka", "password": TOKEN, "host": emu.url}
+            )
+            log(
+                f"triggers: {count} x TolokaOperationTrigger, poll every {poll_interval}s"
+                f"{' (shared SSL context)' if shared_ssl else ''}"
+            )
+            results.append(
+                common.run_worker(
+                    "benchmarks.trigger_worker",
+                    {
+                        "url": emu.url,
+                        "pool_id": pool_id,
+                        "count": count,
+                        "poll_interval": poll_interval,
+                        "operation_delay": operation_delay,
+                        "shared_ssl": shared_ssl,
+                    },
+                )
+            )
     os.environ.pop("AIRFLOW_CONN_TOLOKA_DEFAULT", None)
     return results
 
@@ -149,8 +180,16 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
 
     def add(name: str, figure: float | None, limit: float, better: str, unit: str = "") -> None:
         met = None if figure is None else (figure <= limit if better == "max" else figure >= limit)
-        checks.append({"target": name, "figure": figure, "limit": limit, "unit": unit,
-                       "kind": "at most" if better == "max" else "at least", "met": met})
+        checks.append(
+            {
+                "target": name,
+                "figure": figure,
+                "limit": limit,
+                "unit": unit,
+                "kind": "at most" if better == "max" else "at least",
+                "met": met,
+            }
+        )
 
     for row in report.get("upload", []):
         cols = row["columns"]
@@ -163,13 +202,22 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = [r for r in report.get("upload", []) if r["source"] == "jsonl"]
     if rows:
         biggest = max(rows, key=lambda r: r["size"])
-        add(f"peak RSS over baseline, {biggest['size']:,} from JSONL",
-            biggest["columns"]["ours"]["peak_over_baseline_mb"], 100.0, "max", " MB")
+        add(
+            f"peak RSS over baseline, {biggest['size']:,} from JSONL",
+            biggest["columns"]["ours"]["peak_over_baseline_mb"],
+            100.0,
+            "max",
+            " MB",
+        )
     if "sustained" in report:
         s = report["sustained"]
         add("sustained rate / allowed rate", s["achieved_fraction"], 0.95, "min")
-        add("sustained: tasks lost + duplicated + 429s reaching the caller",
-            s["missing"] + s["duplicated"] + (1 if s["error_reaching_user"] else 0), 0, "max")
+        add(
+            "sustained: tasks lost + duplicated + 429s reaching the caller",
+            s["missing"] + s["duplicated"] + (1 if s["error_reaching_user"] else 0),
+            0,
+            "max",
+        )
     if "dagparse" in report:
         add("DAG parse minus airflow.sdk (median)", report["dagparse"]["dag_minus_sdk_ms"], 50.0, "max", " ms")
     for t in report.get("triggers", []):
@@ -183,54 +231,71 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"\nMachine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}")
     if report.get("upload"):
         columns = [c for c, *_ in UPLOAD_COLUMNS if any(c in r["columns"] for r in report["upload"])]
-        print("\n1-2. Upload (async, batches of 10,000, waiting for the operations): client CPU s / wall s / "
-              "peak RSS over baseline MB")
+        print(
+            "\n1-2. Upload (async, batches of 10,000, waiting for the operations): client CPU s / wall s / "
+            "peak RSS over baseline MB"
+        )
         header = f"{'tasks':>9} {'source':<6} " + " ".join(f"{COLUMN_TITLES[c]:>30}" for c in columns)
         print(header)
         for row in report["upload"]:
             cells = []
             for c in columns:
                 r = row["columns"].get(c)
-                cells.append(f"{'-':>30}" if r is None else
-                             f"{r['cpu_s']:>9.2f} / {r['wall_s']:>7.2f} / {r['peak_over_baseline_mb']:>6.1f}")
+                cells.append(
+                    f"{'-':>30}"
+                    if r is None
+                    else f"{r['cpu_s']:>9.2f} / {r['wall_s']:>7.2f} / {r['peak_over_baseline_mb']:>6.1f}"
+                )
             print(f"{row['size']:>9,} {row['source']:<6} " + " ".join(cells))
         print("\n   Ratios of client CPU (the stable figure):")
-        print(f"{'tasks':>9} {'source':<6} {'ours/raw':>10} {'noval/raw':>10} {'tk/ours':>10} {'tk_async/ours':>14}"
-              f" {'tasks/s ours (CPU)':>19}")
+        print(
+            f"{'tasks':>9} {'source':<6} {'ours/raw':>10} {'noval/raw':>10} {'tk/ours':>10} {'tk_async/ours':>14}"
+            f" {'tasks/s ours (CPU)':>19}"
+        )
         for row in report["upload"]:
             cpu = {name: r["cpu_s"] for name, r in row["columns"].items()}
-            print(f"{row['size']:>9,} {row['source']:<6}"
-                  f" {_fmt(_ratio(cpu.get('ours'), cpu.get('raw')), '.2f', 'x'):>10}"
-                  f" {_fmt(_ratio(cpu.get('ours_noval'), cpu.get('raw')), '.2f', 'x'):>10}"
-                  f" {_fmt(_ratio(cpu.get('tk'), cpu.get('ours')), '.1f', 'x'):>10}"
-                  f" {_fmt(_ratio(cpu.get('tk_ops'), cpu.get('ours')), '.1f', 'x'):>14}"
-                  f" {_fmt(row['size'] / cpu['ours'] if cpu.get('ours') else None, ',.0f'):>19}")
+            print(
+                f"{row['size']:>9,} {row['source']:<6}"
+                f" {_fmt(_ratio(cpu.get('ours'), cpu.get('raw')), '.2f', 'x'):>10}"
+                f" {_fmt(_ratio(cpu.get('ours_noval'), cpu.get('raw')), '.2f', 'x'):>10}"
+                f" {_fmt(_ratio(cpu.get('tk'), cpu.get('ours')), '.1f', 'x'):>10}"
+                f" {_fmt(_ratio(cpu.get('tk_ops'), cpu.get('ours')), '.1f', 'x'):>14}"
+                f" {_fmt(row['size'] / cpu['ours'] if cpu.get('ours') else None, ',.0f'):>19}"
+            )
     if report.get("toloka_kit_note"):
         print(f"   toloka-kit: {report['toloka_kit_note']}")
     if "sustained" in report:
         s = report["sustained"]
-        print(f"\n3. Sustained upload: {s['tasks']:,} tasks, limits {s['tasks_per_window']:,} tasks / "
-              f"{s['quota_window_s']:g} s and {s['rps_limit']:g} rps: allowed {s['allowed_tasks_per_s']:,.0f} tasks/s,"
-              f" achieved {s['achieved_tasks_per_s']:,.0f} ({100 * s['achieved_fraction']:.1f}%; window cycles "
-              f"{s['window_cycles_s']} s); stored {s['stored']:,}, missing {s['missing']}, duplicated "
-              f"{s['duplicated']}, 429s absorbed {s['answers_429']}, reaching the caller: "
-              f"{s['error_reaching_user'] or 'none'}")
+        print(
+            f"\n3. Sustained upload: {s['tasks']:,} tasks, limits {s['tasks_per_window']:,} tasks / "
+            f"{s['quota_window_s']:g} s and {s['rps_limit']:g} rps: allowed {s['allowed_tasks_per_s']:,.0f} tasks/s,"
+            f" achieved {s['achieved_tasks_per_s']:,.0f} ({100 * s['achieved_fraction']:.1f}%; window cycles "
+            f"{s['window_cycles_s']} s); stored {s['stored']:,}, missing {s['missing']}, duplicated "
+            f"{s['duplicated']}, 429s absorbed {s['answers_429']}, reaching the caller: "
+            f"{s['error_reaching_user'] or 'none'}"
+        )
     if "dagparse" in report:
         d = report["dagparse"]
-        print(f"\n4. DAG parse (all 5 operators/sensor): {d['dag_minus_sdk_ms']:.1f} ms over `import airflow.sdk` "
-              f"({d['sdk_ms']:.0f} ms), median of {d['runs']} fresh interpreters {d['dag_minus_sdk_ms_all']}")
+        print(
+            f"\n4. DAG parse (all 5 operators/sensor): {d['dag_minus_sdk_ms']:.1f} ms over `import airflow.sdk` "
+            f"({d['sdk_ms']:.0f} ms), median of {d['runs']} fresh interpreters {d['dag_minus_sdk_ms_all']}"
+        )
     for t in report.get("triggers", []):
-        print(f"\n5. Triggers{' (shared SSL context, what-if)' if t['shared_ssl'] else ' (as is)'}: "
-              f"{t['triggers']} x TolokaOperationTrigger, poll {t['poll_interval_s']:g} s: "
-              f"{t['cpu_ms_per_trigger']:.2f} ms CPU/trigger ({t['cpu_ms_per_poll']:.2f} ms/poll), "
-              f"{t['kb_per_trigger']:.0f} KB/trigger (peak {t['rss_peak_mb']:.0f} MB); polls seen by the emulator "
-              f"{t['polls']:,} (<= {t['polls_expected_max']:,} expected), re-polls {t['poll_rate_per_s']:.0f}/s vs "
-              f"configured {t['configured_poll_rate_per_s']:.0f}/s; events {t['events']}; "
-              f"non-200 {t['non_200_answers']}")
+        print(
+            f"\n5. Triggers{' (shared SSL context, what-if)' if t['shared_ssl'] else ' (as is)'}: "
+            f"{t['triggers']} x TolokaOperationTrigger, poll {t['poll_interval_s']:g} s: "
+            f"{t['cpu_ms_per_trigger']:.2f} ms CPU/trigger ({t['cpu_ms_per_poll']:.2f} ms/poll), "
+            f"{t['kb_per_trigger']:.0f} KB/trigger (peak {t['rss_peak_mb']:.0f} MB); polls seen by the emulator "
+            f"{t['polls']:,} (<= {t['polls_expected_max']:,} expected), re-polls {t['poll_rate_per_s']:.0f}/s vs "
+            f"configured {t['configured_poll_rate_per_s']:.0f}/s; events {t['events']}; "
+            f"non-200 {t['non_200_answers']}"
+        )
     if "intake" in report:
         i = report["intake"]
-        print(f"\n6. Emulator intake: {i['tasks']:,} tasks at {i['tasks_per_s']:,.0f} tasks/s wall, "
-              f"{i['tasks_per_emulator_cpu_s']:,.0f} tasks per emulator CPU second")
+        print(
+            f"\n6. Emulator intake: {i['tasks']:,} tasks at {i['tasks_per_s']:,.0f} tasks/s wall, "
+            f"{i['tasks_per_emulator_cpu_s']:,.0f} tasks per emulator CPU second"
+        )
     print("\nTargets:")
     for t in report["targets"]:
         state = {True: "MET   ", False: "MISSED", None: "n/a   "}[t["met"]]
@@ -259,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
             report["toloka_kit_note"] = "skipped (--no-toloka-kit)"
         else:
             tk_python, how = ensure_tk_venv(Path(args.tk_venv))
-            report["toloka_kit_note"] = (f"{' '.join(TK_REQUIREMENTS)} in {args.tk_venv} ({how})" if tk_python else
-                                         f"column skipped: {how}")
+            report["toloka_kit_note"] = (
+                f"{' '.join(TK_REQUIREMENTS)} in {args.tk_venv} ({how})" if tk_python else f"column skipped: {how}"
+            )
         data_dir = Path(tempfile.mkdtemp(prefix="toloka-bench-"))
         try:
             report["upload"] = run_upload(sizes, tk_python, data_dir, max(args.repeat, 1))
@@ -268,15 +334,21 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
     if "sustained" in sections:
         log("sustained upload against the limits")
-        report["sustained"] = (sustained.measure(tasks_per_window=20_000, quota_window=3.0, rps=5.0, windows=3,
-                                                 batch_size=5_000) if quick else sustained.measure())
+        report["sustained"] = (
+            sustained.measure(tasks_per_window=20_000, quota_window=3.0, rps=5.0, windows=3, batch_size=5_000)
+            if quick
+            else sustained.measure()
+        )
     if "dagparse" in sections:
         log("DAG parse")
         report["dagparse"] = dagparse.measure(runs=3 if quick else 9)
     if "triggers" in sections:
         count = args.triggers or (50 if quick else 1000)
-        report["triggers"] = (run_triggers(count, poll_interval=0.5, operation_delay=3.0) if quick
-                              else run_triggers(count, poll_interval=5.0, operation_delay=30.0))
+        report["triggers"] = (
+            run_triggers(count, poll_interval=0.5, operation_delay=3.0)
+            if quick
+            else run_triggers(count, poll_interval=5.0, operation_delay=30.0)
+        )
     if "intake" in sections:
         log("emulator intake")
         report["intake"] = intake.measure(100_000 if quick else 1_000_000)

@@ -21,8 +21,13 @@ from benchmarks.common import Api, emulator
 from benchmarks.tasks import TOKEN, generate
 
 
-def measure(tasks_per_window: int = 75_000, quota_window: float = 15.0, rps: float = 5.0, windows: int = 3,
-            batch_size: int = 10_000) -> dict[str, Any]:
+def measure(
+    tasks_per_window: int = 75_000,
+    quota_window: float = 15.0,
+    rps: float = 5.0,
+    windows: int = 3,
+    batch_size: int = 10_000,
+) -> dict[str, Any]:
     from airflow_provider_toloka.client.client import TolokaClient
     from airflow_provider_toloka.client.config import ClientConfig
 
@@ -48,8 +53,13 @@ def measure(tasks_per_window: int = 75_000, quota_window: float = 15.0, rps: flo
         started = time.monotonic()
         error = None
         try:
-            result = client.create_tasks(generate(total, pool_id), pool_id, idempotency_key=f"sustained/{uuid.uuid4()}",
-                                         batch_size=batch_size, wait=True)
+            result = client.create_tasks(
+                generate(total, pool_id),
+                pool_id,
+                idempotency_key=f"sustained/{uuid.uuid4()}",
+                batch_size=batch_size,
+                wait=True,
+            )
         except Exception as exc:  # a 429 (or anything) reaching the caller is a failure of the benchmark
             error, result = f"{type(exc).__name__}: {exc}", None
         wall = time.monotonic() - started

@@ -35,8 +35,10 @@ def main(argv: list[str]) -> int:
     client = toloka.TolokaClient(TOKEN, url=options["url"])
     client.get_requester()
     if options["source"] == "gen":
-        tasks: Any = (toloka.Task(pool_id=d["pool_id"], input_values=d["input_values"], overlap=d["overlap"])
-                      for d in generate(options["count"], options["pool_id"]))
+        tasks: Any = (
+            toloka.Task(pool_id=d["pool_id"], input_values=d["input_values"], overlap=d["overlap"])
+            for d in generate(options["count"], options["pool_id"])
+        )
     else:
         tasks = (toloka.Task.structure(d) for d in iter_jsonl_dicts(options["path"]))
     meter = Meter().start()

@@ -34,8 +34,12 @@ def submit_operations(url: str, pool_id: str, count: int) -> list[tuple[str, flo
     submitted = []
     for n in range(count):
         operation_id = str(uuid.uuid4())
-        response = session.post(f"{url}/api/v1/tasks", params={"async_mode": "true", "operation_id": operation_id},
-                                data=json.dumps([make_task(n, pool_id)]), timeout=30)
+        response = session.post(
+            f"{url}/api/v1/tasks",
+            params={"async_mode": "true", "operation_id": operation_id},
+            data=json.dumps([make_task(n, pool_id)]),
+            timeout=30,
+        )
         response.raise_for_status()
         submitted.append(operation_id)
     return submitted
@@ -81,8 +85,15 @@ def share_ssl_context() -> None:
     from airflow_provider_toloka.client import async_client
 
     context = ssl.create_default_context(cafile=certifi.where())
-    async_client.httpx = type("httpx", (), {"AsyncClient": functools.partial(httpx.AsyncClient, verify=context),
-                                             "Timeout": httpx.Timeout, "TransportError": httpx.TransportError})
+    async_client.httpx = type(
+        "httpx",
+        (),
+        {
+            "AsyncClient": functools.partial(httpx.AsyncClient, verify=context),
+            "Timeout": httpx.Timeout,
+            "TransportError": httpx.TransportError,
+        },
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -126,7 +137,8 @@ def main(argv: list[str]) -> int:
         cpu_ms_per_poll=1000 * result["cpu_s"] / max(polls, 1),
         shared_ssl=bool(options.get("shared_ssl")),
         rss_peak_mb=max(samples) if samples else result["peak_rss_mb"],
-        kb_per_trigger=1024 * ((max(samples) if samples else result["peak_rss_mb"]) - result["baseline_rss_mb"])
+        kb_per_trigger=1024
+        * ((max(samples) if samples else result["peak_rss_mb"]) - result["baseline_rss_mb"])
         / count,
     )
     emit(result)

@@ -81,8 +81,10 @@ def make_authenticator(token: str | None):
         given = given.strip()
         if scheme.lower() not in AUTH_SCHEMES or not given or (token is not None and given != token):
             raise ApiError(
-                401, "AUTHENTICATION_ERROR",
-                "Authentication failed: send 'Authorization: OAuth <token>' or 'ApiKey <token>'", None,
+                401,
+                "AUTHENTICATION_ERROR",
+                "Authentication failed: send 'Authorization: OAuth <token>' or 'ApiKey <token>'",
+                None,
             )
 
     return authenticate
@@ -205,12 +207,18 @@ def _add_exception_handlers(app: FastAPI) -> None:
 
     async def request_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return Response(error_body("VALIDATION_ERROR", "Invalid request", str(exc.errors())), status_code=400,
-                        media_type="application/json")
+        return Response(
+            error_body("VALIDATION_ERROR", "Invalid request", str(exc.errors())),
+            status_code=400,
+            media_type="application/json",
+        )
 
     async def internal_error(_: Request, exc: Exception) -> Response:
-        return Response(error_body("INTERNAL_ERROR", f"Internal error: {type(exc).__name__}", None),
-                        status_code=500, media_type="application/json")
+        return Response(
+            error_body("INTERNAL_ERROR", f"Internal error: {type(exc).__name__}", None),
+            status_code=500,
+            media_type="application/json",
+        )
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -77,7 +77,10 @@ class EmulatorConfig:
             default = getattr(defaults, item.name)
             kind = types.get(item.name, type(default))
             parser.add_argument(
-                f"--{item.name.replace('_', '-')}", dest=item.name, type=kind, default=default,
+                f"--{item.name.replace('_', '-')}",
+                dest=item.name,
+                type=kind,
+                default=default,
                 help=OPTION_HELP[item.name] if default is None else f"{OPTION_HELP[item.name]} (default: {default})",
             )
 

@@ -101,8 +101,9 @@ class FaultMiddleware:
                 wait = self._rps.acquire(1, time.monotonic())
             if wait is not None:
                 message = f"Too many requests: more than {self._rps.limit:g} requests per second"
-                await send_error(send, 429, "TOO_MANY_REQUESTS", message, {"rps": self._rps.limit},
-                                 retry_after_header(wait))
+                await send_error(
+                    send, 429, "TOO_MANY_REQUESTS", message, {"rps": self._rps.limit}, retry_after_header(wait)
+                )
                 return
         kind = self.injector.draw()
         if kind is None:

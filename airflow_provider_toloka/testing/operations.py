@@ -33,8 +33,16 @@ class Operation:
     """
 
     __slots__ = (
-        "id", "type", "submitted", "delay", "parameters", "details", "succeeds", "effect",
-        "applied", "log_source",
+        "id",
+        "type",
+        "submitted",
+        "delay",
+        "parameters",
+        "details",
+        "succeeds",
+        "effect",
+        "applied",
+        "log_source",
     )
 
     def __init__(

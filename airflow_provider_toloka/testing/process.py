@@ -74,8 +74,16 @@ class EmulatorProcess:
 
     def command(self) -> list[str]:
         """The command line of the child."""
-        command = [self.python, "-m", "airflow_provider_toloka.testing.emulator", "--host", self.host,
-                   "--port", str(self.port), *self.config.cli_args()]
+        command = [
+            self.python,
+            "-m",
+            "airflow_provider_toloka.testing.emulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            *self.config.cli_args(),
+        ]
         if self.lifetime is not None:
             command += ["--lifetime", str(self.lifetime)]
         return command
@@ -99,7 +107,7 @@ class EmulatorProcess:
         if not line or not line.startswith(READY_PREFIX):
             self.stop()
             raise RuntimeError(f"The Toloka emulator process did not start (first line: {line!r})")
-        self.url = line[len(READY_PREFIX):].strip()
+        self.url = line[len(READY_PREFIX) :].strip()
         log.debug("Toloka emulator process %s listening on %s", self.pid, self.url)
         return self
 

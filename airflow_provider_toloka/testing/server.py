@@ -98,8 +98,14 @@ class TolokaEmulator:
         startup_timeout: float = 10.0,
     ) -> None:
         self.config = EmulatorConfig(
-            token=token, operation_delay=operation_delay, fail_rate=fail_rate, rps=rps, seed=seed,
-            projects_per_minute=projects_per_minute, tasks_per_minute=tasks_per_minute, quota_window=quota_window,
+            token=token,
+            operation_delay=operation_delay,
+            fail_rate=fail_rate,
+            rps=rps,
+            seed=seed,
+            projects_per_minute=projects_per_minute,
+            tasks_per_minute=tasks_per_minute,
+            quota_window=quota_window,
         )
         self.host = host
         self.port = port

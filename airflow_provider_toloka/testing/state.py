@@ -34,6 +34,7 @@ MAX_ASYNC_TASKS = 100_000
 REQUESTER_ID = "emulator-requester"
 OWNER = {"id": REQUESTER_ID, "myself": True, "company_id": "emulator-company"}
 
+
 class EmulatorState:
     """Projects, pools, tasks, operations and assignments of one emulator.
 
@@ -276,7 +277,9 @@ class EmulatorState:
         with self._transaction() as now:
             if operation_id in self.operations:
                 raise ApiError(
-                    409, "OPERATION_ALREADY_EXISTS", f"Operation {operation_id} already exists",
+                    409,
+                    "OPERATION_ALREADY_EXISTS",
+                    f"Operation {operation_id} already exists",
                     {"operation_id": operation_id},
                 )
             self._quota(self._task_quota, len(items), "task creation", now)
@@ -298,8 +301,14 @@ class EmulatorState:
             succeeds = skip_invalid_items or not errors
             batch = TaskBatch(items, valid, errors, open_pool, self._store_tasks, self._open_by_upload)
             operation = Operation(
-                operation_id, TASK_BATCH_CREATE, now, self.config.operation_delay, parameters, details,
-                succeeds=succeeds, effect=batch.finish,
+                operation_id,
+                TASK_BATCH_CREATE,
+                now,
+                self.config.operation_delay,
+                parameters,
+                details,
+                succeeds=succeeds,
+                effect=batch.finish,
             )
             operation.log_source = batch.log
             return self._submit(operation, now)

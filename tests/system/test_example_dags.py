@@ -29,7 +29,12 @@ def test_example_dags_import_cleanly_with_the_expected_graph():
     assert bag.import_errors == {}
     quickstart, daily = bag.dags["toloka_shoes_quickstart"], bag.dags["toloka_daily_batch"]
     assert set(quickstart.task_ids) == {
-        "prepare_tasks", "create_project", "create_pool", "upload_tasks", "wait_for_upload", "open_pool",
+        "prepare_tasks",
+        "create_project",
+        "create_pool",
+        "upload_tasks",
+        "wait_for_upload",
+        "open_pool",
     }
     assert quickstart.get_task("open_pool").upstream_task_ids == {"wait_for_upload", "create_pool"}
     assert quickstart.get_task("wait_for_upload").upstream_task_ids == {"upload_tasks"}

@@ -32,26 +32,35 @@ def main() -> None:
         project_id = session.post(f"{api}/projects", data=json.dumps(SHOES_PROJECT)).json()["id"]
         pool_id = session.post(f"{api}/pools", data=json.dumps(pool_body(project_id))).json()["id"]
         bodies = [
-            json.dumps([
-                {"pool_id": pool_id, "input_values": {"image": f"https://example.com/{start + n}.jpg"}, "overlap": 1}
-                for n in range(min(args.batch, args.total - start))
-            ]).encode()
+            json.dumps(
+                [
+                    {
+                        "pool_id": pool_id,
+                        "input_values": {"image": f"https://example.com/{start + n}.jpg"},
+                        "overlap": 1,
+                    }
+                    for n in range(min(args.batch, args.total - start))
+                ]
+            ).encode()
             for start in range(0, args.total, args.batch)
         ]
         started = time.perf_counter()
         operation_ids = []
         for body in bodies:
             operation_id = str(uuid.uuid4())
-            response = session.post(f"{api}/tasks", data=body,
-                                    params={"async_mode": "true", "operation_id": operation_id})
+            response = session.post(
+                f"{api}/tasks", data=body, params={"async_mode": "true", "operation_id": operation_id}
+            )
             assert response.status_code == 202, response.text
             operation_ids.append(operation_id)
         accepted = time.perf_counter() - started
         for operation_id in operation_ids:
             assert session.get(f"{api}/operations/{operation_id}").json()["status"] == "SUCCESS"
         done = time.perf_counter() - started
-        print(f"intake: {args.total} tasks in {len(bodies)} async batches accepted in {accepted:.2f} s "
-              f"({args.total / accepted:,.0f} tasks/s), all SUCCESS after {done:.2f} s")
+        print(
+            f"intake: {args.total} tasks in {len(bodies)} async batches accepted in {accepted:.2f} s "
+            f"({args.total / accepted:,.0f} tasks/s), all SUCCESS after {done:.2f} s"
+        )
 
         started = time.perf_counter()
         count, last_id = 0, None

@@ -28,8 +28,21 @@ def first_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
 
 
 def test_cli_prints_url_serves_and_stops_on_sigterm() -> None:
-    command = [sys.executable, "-m", "airflow_provider_toloka.testing.emulator", "--host", "127.0.0.1",
-               "--port", "0", "--token", "cli-token", "--operation-delay", "0", "--lifetime", "60"]
+    command = [
+        sys.executable,
+        "-m",
+        "airflow_provider_toloka.testing.emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--token",
+        "cli-token",
+        "--operation-delay",
+        "0",
+        "--lifetime",
+        "60",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
@@ -55,16 +68,18 @@ def test_cli_prints_url_serves_and_stops_on_sigterm() -> None:
 
 def test_cli_lifetime_stops_by_itself() -> None:
     command = [sys.executable, "-m", "airflow_provider_toloka.testing.emulator", "--port", "0", "--lifetime", "0.5"]
-    process = subprocess.run(command, capture_output=True, text=True, timeout=30,
-                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.run(
+        command, capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
     assert process.returncode == 0
     assert READY.match(process.stdout.strip())
 
 
 def test_cli_rejects_bad_options() -> None:
     command = [sys.executable, "-m", "airflow_provider_toloka.testing.emulator", "--fail-rate", "2"]
-    process = subprocess.run(command, capture_output=True, text=True, timeout=30,
-                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.run(
+        command, capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
     assert process.returncode == 2
     assert "fail_rate" in process.stderr
 

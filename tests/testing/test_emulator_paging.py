@@ -8,8 +8,11 @@ from airflow_provider_toloka.testing import TolokaEmulator
 
 
 def upload(api: Api, pool_id: str, count: int) -> None:
-    response = api.post("/tasks", json=[task(pool_id, image=f"https://example.com/{n}.jpg") for n in range(count)],
-                        params={"async_mode": "true"})
+    response = api.post(
+        "/tasks",
+        json=[task(pool_id, image=f"https://example.com/{n}.jpg") for n in range(count)],
+        params={"async_mode": "true"},
+    )
     assert response.json()["status"] == "SUCCESS"
 
 

@@ -42,7 +42,11 @@ def test_operation_lifecycle_and_details(api: Api, emulator: TolokaEmulator) -> 
     done = wait_status(api, operation_id, ("SUCCESS", "FAIL"))
     assert done["status"] == "SUCCESS"
     assert done["details"] == {
-        "total_count": 3, "valid_count": 2, "not_valid_count": 1, "success_count": 2, "failed_count": 1
+        "total_count": 3,
+        "valid_count": 2,
+        "not_valid_count": 1,
+        "success_count": 2,
+        "failed_count": 1,
     }
     assert done["submitted"] <= done["started"] <= done["finished"]
     listed = api.get("/tasks", params={"pool_id": pool_id}).json()["items"]
@@ -63,7 +67,11 @@ def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_
     operation = instant_api.get(f"/operations/{response.json()['id']}").json()
     assert operation["status"] == "FAIL"
     assert operation["details"] == {
-        "total_count": 2, "valid_count": 1, "not_valid_count": 1, "success_count": 0, "failed_count": 2
+        "total_count": 2,
+        "valid_count": 1,
+        "not_valid_count": 1,
+        "success_count": 0,
+        "failed_count": 2,
     }
     assert instant_emulator.state.task_count(pool_id) == 0
     log = instant_api.get(f"/operations/{operation['id']}/log").json()

@@ -22,7 +22,8 @@ def test_sync_items_keyed_by_index_with_validation_errors(api: Api, emulator: To
     errors = answer["validation_errors"]
     assert set(errors) == {"1", "2", "3"}
     assert errors["1"]["input_values.image"] == {
-        "code": "VALUE_REQUIRED", "message": "Value must be present and not equal to null"
+        "code": "VALUE_REQUIRED",
+        "message": "Value must be present and not equal to null",
     }
     assert errors["2"]["input_values.image"]["code"] == "INVALID_TYPE"
     assert errors["3"]["pool_id"]["code"] == "DOES_NOT_EXIST"

@@ -25,7 +25,9 @@ def test_toloka_kit_quickstart_flow() -> None:
     with TolokaEmulator(token="kit-token", operation_delay=0.1) as emulator:
         completed = subprocess.run(
             [TOLOKA_KIT_PYTHON, str(SCRIPT), emulator.url, "kit-token"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert completed.stdout.strip().endswith("OK")
