@@ -28,7 +28,10 @@ with DAG(
     params={
         "n_tasks": Param(20, type="integer", minimum=1, maximum=1_000_000, title="Number of generated tasks"),
         "tasks_file": Param(
-            "", type="string", title="Tasks file", description="A .jsonl or .json file of tasks; overrides n_tasks"
+            None,
+            type=["null", "string"],
+            title="Tasks file",
+            description="Optional: a .jsonl or .json file of tasks; overrides n_tasks",
         ),
         "reward": Param(0.02, type="number", minimum=0.005, title="Reward per assignment (USD)"),
         "overlap": Param(3, type="integer", minimum=1, title="Overlap (answers per task)"),
@@ -58,7 +61,7 @@ with DAG(
         task_id="create_pool",
         pool_config="toloka_shoes/pool.json",
         project_id=create_project.output,
-        private_name="Shoes pool {{ ds }}",
+        private_name="Shoes pool {{ dag_run.run_after | ds }}",
         pool_overrides={"reward_per_assignment": "{{ params.reward }}"},
         will_expire="+7d",
     )
@@ -70,7 +73,7 @@ with DAG(
         batch_size="{{ params.batch_size }}",
     )
     wait_for_upload = TolokaOperationSensor(
-        task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=2
+        task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=2, deferrable=True
     )
     open_pool = TolokaOpenPoolOperator(task_id="open_pool", pool_id=create_pool.output)
 

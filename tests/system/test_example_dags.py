@@ -44,7 +44,8 @@ def test_example_dags_import_cleanly_with_the_expected_graph():
     assert isinstance(upload.pool_id, XComArg) and upload.pool_id.operator.task_id == "create_pool"
     assert isinstance(upload.tasks, XComArg) and upload.tasks.operator.task_id == "prepare_tasks"
     assert daily.catchup is False and daily.schedule == "@daily"
-    assert daily.get_task("upload_tasks").tasks == "{{ params.data_dir }}/{{ ds }}.jsonl"
+    assert daily.get_task("upload_tasks").tasks.operator.task_id == "find_day_file"
+    assert daily.get_task("create_pool").upstream_task_ids == {"find_day_file"}
 
 
 @pytest.fixture(scope="module")
