@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 
 from airflow_provider_toloka.client.config import ClientConfig
-from airflow_provider_toloka.client.errors import TolokaNetworkError, api_error_from_response
-from airflow_provider_toloka.client.http import decode_body, success_body
+from airflow_provider_toloka.client.errors import api_error_from_response
+from airflow_provider_toloka.client.http import decode_body, is_tls_failure, network_error, success_body
 from airflow_provider_toloka.client.models import Operation, Pool
+from airflow_provider_toloka.client.operations import OperationTracker
 from airflow_provider_toloka.client.retry import RetryState
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,10 @@ class AsyncTolokaClient:
             try:
                 response = await self._client.request(method, path, params=params)
             except httpx.TransportError as exc:
-                delay = state.after_exception(sent=not isinstance(exc, httpx.ConnectError))
+                tls = is_tls_failure(exc)
+                delay = None if tls else state.after_exception(sent=not isinstance(exc, httpx.ConnectError))
                 if delay is None:
-                    raise TolokaNetworkError(
-                        f"{method} {path}: no answer from Toloka at {self.config.base_url} "
-                        f"after {attempts} attempt(s) ({type(exc).__name__})"
-                    ) from exc
+                    raise network_error(method, path, self.config.base_url, attempts, exc, False) from None
                 self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 continue
@@ -89,6 +88,17 @@ class AsyncTolokaClient:
     async def get_operation_log(self, operation_id: str) -> list[dict[str, Any]]:
         """The per-item results of an operation."""
         return await self.request("GET", f"/operations/{operation_id}/log") or []
+
+    async def poll_operations(self, tracker: OperationTracker) -> OperationTracker:
+        """Read every pending operation of ``tracker`` once (the async twin of the sync client's).
+
+        :raises TolokaOperationFailedError: one ended FAIL; the message names its first item errors.
+        """
+        for operation_id in tracker.pending:
+            tracker.update(await self.get_operation(operation_id))
+            if tracker.failed is not None:
+                raise tracker.failure(await self.get_operation_log(operation_id))
+        return tracker
 
     async def get_pool(self, pool_id: str) -> Pool:
         """Read a pool."""

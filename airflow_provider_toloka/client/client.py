@@ -16,13 +16,10 @@ from airflow_provider_toloka.client.errors import (
     TolokaServerError,
     TolokaValidationError,
 )
+from airflow_provider_toloka.client.files import is_reiterable
 from airflow_provider_toloka.client.http import HttpTransport
 from airflow_provider_toloka.client.models import Operation, Pool, Project, pool_errors, project_errors
-from airflow_provider_toloka.client.operations import (
-    TolokaOperationFailedError,
-    TolokaOperationTimeoutError,
-    describe_failure,
-)
+from airflow_provider_toloka.client.operations import OperationTracker
 from airflow_provider_toloka.client.progress import UploadProgress
 from airflow_provider_toloka.client.validation import Error, InputValidator, format_errors
 
@@ -147,13 +144,13 @@ class TolokaClient:
         return Operation.model_validate(answer) if answer else None
 
     def _find_project(self, key: str) -> dict[str, Any] | None:
-        page = self.http.request("GET", "/projects", params={"sort": "-id", "limit": 300})
-        return next((item for item in page.get("items", []) if _has_key(item, key)), None)
+        # newest first: a retry looks for what its first try made minutes ago
+        projects = self._iter_list("/projects", {}, 300, newest_first=True)
+        return next((item for item in projects if _has_key(item, key)), None)
 
     def _find_pool(self, project_id: str, key: str) -> dict[str, Any] | None:
         return next(
-            (item for item in self._iter_list("/pools", {"project_id": project_id}, 300) if _has_key(item, key)),
-            None,
+            (item for item in self._iter_list("/pools", {"project_id": project_id}, 300) if _has_key(item, key)), None
         )
 
     def _create_once(
@@ -196,33 +193,41 @@ class TolokaClient:
         """The per-item results of an operation."""
         return self.http.request("GET", f"/operations/{operation_id}/log") or []
 
-    def wait_operation(
-        self, operation_id: str, timeout: float = 3600.0, poll_interval: float = 5.0, raise_on_fail: bool = True
-    ) -> Operation:
-        """Poll an operation until it finishes.
+    def poll_operations(self, tracker: OperationTracker) -> OperationTracker:
+        """Read every pending operation of ``tracker`` once.
+
+        :raises TolokaOperationFailedError: one ended FAIL; the message names its first item errors.
+        """
+        for operation_id in tracker.pending:
+            tracker.update(self.get_operation(operation_id))
+            if tracker.failed is not None:
+                raise tracker.failure(self.get_operation_log(operation_id))
+        return tracker
+
+    def wait_operations(
+        self, operation_ids: Iterable[str], timeout: float = 3600.0, poll_interval: float = 5.0
+    ) -> OperationTracker:
+        """Poll operations until all succeed; the returned tracker holds them and their totals.
 
         :param timeout: seconds to wait at most.
-        :param poll_interval: the longest pause between polls (they start at a tenth of it).
-        :raises TolokaOperationFailedError: it ended FAIL (and ``raise_on_fail``).
-        :raises TolokaOperationTimeoutError: it was still running after ``timeout``.
+        :param poll_interval: the longest pause between polls (they start at a tenth of a second).
+        :raises TolokaOperationFailedError: one ended FAIL.
+        :raises TolokaOperationTimeoutError: some were still running after ``timeout``.
         """
-        deadline = time.monotonic() + timeout
+        tracker = OperationTracker(list(operation_ids))
+        started = time.monotonic()
         pause = min(0.1, poll_interval)
-        while True:
-            operation = self.get_operation(operation_id)
-            if operation.is_done:
-                if operation.status == "FAIL" and raise_on_fail:
-                    raise TolokaOperationFailedError(
-                        describe_failure(operation, self.get_operation_log(operation_id)), operation
-                    )
-                return operation
-            remaining = deadline - time.monotonic()
+        while not self.poll_operations(tracker).done:
+            remaining = started + timeout - time.monotonic()
             if remaining <= 0:
-                raise TolokaOperationTimeoutError(
-                    f"Operation {operation_id} is still {operation.status} after {timeout:.0f}s"
-                )
+                raise tracker.timeout(timeout)
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, poll_interval)
+        return tracker
+
+    def wait_operation(self, operation_id: str, timeout: float = 3600.0, poll_interval: float = 5.0) -> Operation:
+        """Poll one operation until it succeeds (see :meth:`wait_operations`)."""
+        return self.wait_operations([operation_id], timeout, poll_interval).finished[operation_id]
 
     # --- tasks ---------------------------------------------------------------------------
 
@@ -300,9 +305,10 @@ class TolokaClient:
         :param tasks: task objects or bare input values; a list, a generator, a file reader.
         :param pool_id: the pool for tasks that do not name one.
         :param batch_size: tasks a request (async: default 10,000, at most 100,000; sync: at most 5,000).
-        :param validate: check every task against the project's input_spec before sending it (a list
-            is checked whole before the first request; a stream batch by batch, so use
-            :meth:`check_tasks` first to fail a stream before anything is sent).
+        :param validate: check every task against the project's input_spec before sending it. A
+            re-iterable source (a list, a :class:`~airflow_provider_toloka.client.files.TaskFile`) is
+            checked whole before the first request and counted for the progress ETA; a one-pass
+            stream (a generator) is checked batch by batch.
         :param wait: wait for the operations to finish (raising if one fails).
         :param total: the number of tasks, when known, for the progress ETA.
         :param source: how to name the input in error messages, e.g. a file path.
@@ -314,10 +320,14 @@ class TolokaClient:
             raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
         if total is None and hasattr(tasks, "__len__"):
             total = len(tasks)  # type: ignore[arg-type]
-        if validate and not skip_invalid_items and isinstance(tasks, (list, tuple)):
-            # Already in memory: check every task before the first request, not batch by batch.
-            self.check_tasks(tasks, pool_id, default_overlap=default_overlap, source=source)
-            validate = False
+        if validate and is_reiterable(tasks):
+            # It can be read twice: check every task before the first request, not batch by batch.
+            checked = self.check_tasks(
+                tasks, pool_id, default_overlap=default_overlap, skip_invalid_items=skip_invalid_items, source=source
+            )
+            self.log.info("Checked %s valid task(s) from %s against the project's input_spec", checked, source)
+            total = checked if total is None or skip_invalid_items else total
+            validate = skip_invalid_items  # only to drop the invalid ones again while sending
         batcher = self._batcher(
             pool_id,
             batch_size=size,
@@ -346,9 +356,8 @@ class TolokaClient:
             result.validation_errors.setdefault(index, problem)
         result.invalid_count += batcher.errors.count
         if wait:
-            result.operations = [
-                self.wait_operation(operation_id, timeout=wait_timeout) for operation_id in result.operation_ids
-            ]
+            tracker = self.wait_operations(result.operation_ids, timeout=wait_timeout)
+            result.operations = [tracker.finished[i] for i in tracker.operation_ids]
         return result
 
     def _submit_async(self, batch: Batch, params: dict[str, str], key: str | None) -> Operation:
@@ -375,18 +384,32 @@ class TolokaClient:
 
     # --- listing -------------------------------------------------------------------------
 
-    def _iter_list(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[dict[str, Any]]:
+    def _iter_list(
+        self, path: str, params: dict[str, Any], page_size: int, newest_first: bool = False
+    ) -> Iterator[dict[str, Any]]:
         last_id: str | None = None
         while True:
-            query = {**params, "sort": "id", "limit": page_size}
+            query = {**params, "sort": "-id" if newest_first else "id", "limit": page_size}
             if last_id is not None:
-                query["id_gt"] = last_id
+                query["id_lt" if newest_first else "id_gt"] = last_id
             page = self.http.request("GET", path, params=query)
             items = page.get("items") or []
             yield from items
             if not page.get("has_more") or not items:
                 return
             last_id = items[-1]["id"]
+
+    def iter_projects(self, page_size: int = 300, newest_first: bool = False, **filters: Any) -> Iterator[Project]:
+        """All projects (optionally filtered, e.g. ``status="ACTIVE"``), paged by id."""
+        items = self._iter_list("/projects", filters, page_size, newest_first)
+        return (Project.model_validate(item) for item in items)
+
+    def iter_pools(
+        self, project_id: str | None = None, page_size: int = 300, newest_first: bool = False, **filters: Any
+    ) -> Iterator[Pool]:
+        """All pools (of one project, when given), paged by id."""
+        params = {**filters, **({"project_id": project_id} if project_id else {})}
+        return (Pool.model_validate(item) for item in self._iter_list("/pools", params, page_size, newest_first))
 
     def iter_tasks(self, pool_id: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
         """All tasks of a pool, paged by id."""

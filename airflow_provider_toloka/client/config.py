@@ -49,6 +49,8 @@ class ClientConfig:
     :param auth_scheme: ``ApiKey`` or ``OAuth``.
     :param connect_timeout: seconds to establish a connection.
     :param read_timeout: seconds to wait for a response.
+    :param allow_insecure_http: allow plain ``http://`` to a host that is not this machine (the key
+        would travel in clear text); loopback hosts such as the emulator need no permission.
     """
 
     token: str = field(repr=False)
@@ -57,12 +59,20 @@ class ClientConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not self.token.strip():
             raise TolokaConfigError(
                 "The Toloka API key is missing or empty: put the API key (or OAuth token) in the "
                 "connection's password field"
+            )
+        # a key read with $(cat keyfile) may end with a newline: strip it; never echo the key
+        object.__setattr__(self, "token", self.token.strip())
+        if any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in self.token):
+            raise TolokaConfigError(
+                "The Toloka API key contains whitespace or control characters (such as a line break) "
+                "inside it: paste the key again into the connection's password field"
             )
         if self.auth_scheme not in AUTH_SCHEMES:
             raise TolokaConfigError(f"Unknown auth_scheme {self.auth_scheme!r}: use one of {', '.join(AUTH_SCHEMES)}")
@@ -71,6 +81,12 @@ class ClientConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise TolokaConfigError(f"{name} must be a positive number of seconds, got {value!r}")
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+        host = urlsplit(self.base_url).hostname or ""
+        if self.base_url.startswith("http://") and not is_loopback(host) and not self.allow_insecure_http:
+            raise TolokaConfigError(
+                f"Refusing plain http:// to {host}: the API key would travel unencrypted. Use https://, "
+                "or set the connection's extra allow_insecure_http to true if this network is trusted"
+            )
 
     @classmethod
     def from_settings(
@@ -118,14 +134,30 @@ class ClientConfig:
         return (self.connect_timeout, self.read_timeout)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (``localhost``, ``127.x.x.x``, ``::1``)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def normalize_base_url(url: str) -> str:
     """Check a base URL and strip a trailing slash and ``/api/v1``.
+
+    A URL without a scheme means ``http://`` for this machine (e.g. the emulator at
+    ``127.0.0.1:8765``) and ``https://`` for any other host.
 
     :raises TolokaConfigError: when it is not an ``http(s)://host[:port][/path]`` URL.
     """
     text = (url or "").strip()
     if text and "://" not in text:
-        text = "https://" + text
+        host = urlsplit("//" + text).hostname or ""
+        text = ("http://" if is_loopback(host) else "https://") + text
     try:
         parts = urlsplit(text)
         port_ok = parts.port is None or 0 < parts.port < 65536

@@ -29,6 +29,21 @@ class TolokaNetworkError(TolokaError, ConnectionError):
     """The API could not be reached after the bounded retries."""
 
 
+class TolokaOperationFailedError(TolokaError):
+    """An asynchronous operation ended with status FAIL.
+
+    :param operation: the failed operation.
+    """
+
+    def __init__(self, message: str, operation: Any = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class TolokaOperationTimeoutError(TolokaError, TimeoutError):
+    """An operation did not finish within the allowed time."""
+
+
 class TolokaApiError(TolokaError):
     """The API answered with an error.
 
@@ -144,3 +159,20 @@ def api_error_from_response(status: int, body: Any, method: str = "", path: str 
             path=path,
         )
     return cls(status, message=_short(body or ""), method=method, path=path)
+
+
+#: Statuses that a later try may not get again: the request timed out, or a quota or rate was hit.
+TRANSIENT_STATUSES = frozenset({408, 429})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True for errors that the same request cannot escape by trying again.
+
+    Local validation, configuration, failed operations and the API's 4xx answers (bad request,
+    authentication, not found, conflict) are permanent; network errors, 5xx, 408 and 429 are not.
+    """
+    if isinstance(exc, (TolokaConfigError, TolokaValidationError, TolokaOperationFailedError)):
+        return True
+    if isinstance(exc, TolokaApiError):
+        return 400 <= exc.status < 500 and exc.status not in TRANSIENT_STATUSES
+    return False

@@ -45,6 +45,48 @@ def success_body(status: int, content: bytes, method: str, path: str) -> Any:
         ) from None
 
 
+def network_error(
+    method: str, path: str, base_url: str, attempts: int, exc: BaseException, may_have_applied: bool
+) -> TolokaNetworkError:
+    """The error for a request that got no answer; a TLS failure is named as such.
+
+    :param may_have_applied: whether the request may have reached the server and changed something.
+    """
+    if is_tls_failure(exc):
+        return TolokaNetworkError(
+            f"{method} {path}: the TLS handshake with {base_url} failed ({_reason(exc)}). If that host serves "
+            "plain HTTP (like the emulator), write its URL with http://; otherwise check its certificate"
+        )
+    message = (
+        f"{method} {path}: no answer from Toloka at {base_url} after {attempts} attempt(s) "
+        f"({type(exc).__name__}). Check the connection's host/environment and the network"
+    )
+    if may_have_applied:
+        message += "; the request may or may not have taken effect"
+    return TolokaNetworkError(message)
+
+
+def is_tls_failure(exc: BaseException) -> bool:
+    """Whether a network error is a TLS (certificate or protocol) failure, which no retry can fix."""
+    import ssl
+
+    seen: set[int] = set()
+    current: Any = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ssl.SSLError, requests.exceptions.SSLError)):
+            return True
+        current = current.__cause__ or current.__context__ or (current.args[0] if current.args else None)
+        if not isinstance(current, BaseException):
+            return False
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def _never_sent(exc: requests.RequestException) -> bool:
     """Whether a network error happened before the request could reach the server."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -111,14 +153,11 @@ class HttpTransport:
             try:
                 response = self.session.request(method, url, params=params, data=data, timeout=self.config.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                delay = state.after_exception(sent=not _never_sent(exc))
+                sent = not _never_sent(exc)
+                delay = None if is_tls_failure(exc) else state.after_exception(sent=sent)
                 if delay is None:
-                    raise TolokaNetworkError(
-                        f"{method} {path}: no answer from Toloka at {self.config.base_url} "
-                        f"after {attempts} attempt(s) ({type(exc).__name__}). Check the "
-                        "connection's host/environment and the network; the request may or may not have "
-                        "taken effect"
-                    ) from exc
+                    unsafe = sent and not state.retry_unsafe
+                    raise network_error(method, path, self.config.base_url, attempts, exc, unsafe) from None
                 self.log.warning("%s %s failed (%s); retrying in %.1fs", method, path, type(exc).__name__, delay)
                 time.sleep(delay)
                 continue

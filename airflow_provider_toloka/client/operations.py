@@ -1,30 +1,19 @@
-"""Reading operation results: totals over several uploads and the message of a failed one."""
+"""What a set of operations means: pending, done or failed and why, and their summed counts.
+
+:class:`OperationTracker` holds no I/O: the client's sync and async pollers, the sensor and the
+trigger feed it operations and read its verdict, so the rules of waiting are written once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from airflow_provider_toloka.client.errors import TolokaError
+from airflow_provider_toloka.client.errors import TolokaOperationFailedError, TolokaOperationTimeoutError
 from airflow_provider_toloka.client.models import Operation
 from airflow_provider_toloka.client.validation import format_errors
 
 COUNT_FIELDS = ("total_count", "valid_count", "not_valid_count", "success_count", "failed_count")
-
-
-class TolokaOperationFailedError(TolokaError):
-    """An asynchronous operation ended with status FAIL.
-
-    :param operation: the failed operation.
-    """
-
-    def __init__(self, message: str, operation: Operation | None = None) -> None:
-        super().__init__(message)
-        self.operation = operation
-
-
-class TolokaOperationTimeoutError(TolokaError, TimeoutError):
-    """An operation did not finish within the allowed time."""
 
 
 def details_of(operation: Operation) -> dict[str, Any]:
@@ -86,3 +75,55 @@ def describe_failure(operation: Operation, log_items: Iterable[dict[str, Any]] =
     if operation.type == "TASK.BATCH_CREATE":
         message += ". Nothing of this batch was created: fix the tasks, or upload with skip_invalid_items=True"
     return message
+
+
+class OperationTracker:
+    """The state of a wait for several operations, fed one read operation at a time.
+
+    :param operation_ids: the operations to wait for.
+    """
+
+    def __init__(self, operation_ids: Sequence[str]) -> None:
+        self.operation_ids = list(dict.fromkeys(str(i) for i in operation_ids))
+        self.finished: dict[str, Operation] = {}
+        self.failed: Operation | None = None
+
+    def __repr__(self) -> str:
+        return f"OperationTracker({len(self.finished)}/{len(self.operation_ids)} done, failed={self.failed_id!r})"
+
+    @property
+    def pending(self) -> list[str]:
+        """The operations still to read, in the given order (none once one has failed)."""
+        if self.failed is not None:
+            return []
+        return [i for i in self.operation_ids if i not in self.finished]
+
+    @property
+    def done(self) -> bool:
+        """Every operation succeeded."""
+        return self.failed is None and len(self.finished) == len(self.operation_ids)
+
+    @property
+    def failed_id(self) -> str | None:
+        """The id of the operation that failed, if one did."""
+        return None if self.failed is None else self.failed.id
+
+    def update(self, operation: Operation) -> None:
+        """Take in a freshly read operation."""
+        if operation.status == "FAIL":
+            self.failed = operation
+        elif operation.status == "SUCCESS":
+            self.finished[operation.id] = operation
+
+    def failure(self, log_items: Iterable[dict[str, Any]] = ()) -> TolokaOperationFailedError:
+        """The error for the failed operation, its message built from the operation's log."""
+        assert self.failed is not None, "no operation has failed"
+        return TolokaOperationFailedError(describe_failure(self.failed, log_items), self.failed)
+
+    def timeout(self, waited: float) -> TolokaOperationTimeoutError:
+        """The error for operations still running after ``waited`` seconds."""
+        return TolokaOperationTimeoutError(f"Operations still running after {waited:.0f}s: {', '.join(self.pending)}")
+
+    def totals(self) -> dict[str, int]:
+        """The summed counts of the succeeded operations (see :func:`totals`)."""
+        return totals(self.finished[i] for i in self.operation_ids if i in self.finished)
