@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_toloka.testing.errors import ApiError, error_body, validation_error
+from airflow_provider_toloka.testing.pages import add_pages
 from airflow_provider_toloka.testing.paging import ListQuery
 from airflow_provider_toloka.testing.state import MAX_ASYNC_TASKS, EmulatorState
 
@@ -186,6 +187,7 @@ def create_app(state: EmulatorState) -> FastAPI:
         return page_response(state.list_assignments(query, params.get("pool_id"), params.get("status")))
 
     app.include_router(router)
+    add_pages(app, state)
     return app
 
 
