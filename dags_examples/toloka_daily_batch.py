@@ -65,7 +65,7 @@ with DAG(
         default_overlap="{{ params.overlap }}",
     )
     wait_for_upload = TolokaOperationSensor(
-        task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=5, deferrable=True
+        task_id="wait_for_upload", operation_ids=upload_tasks.output, poke_interval=5, deferrable=True
     )
     open_pool = TolokaOpenPoolOperator(task_id="open_pool", pool_id=create_pool.output)
 

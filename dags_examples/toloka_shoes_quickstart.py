@@ -73,7 +73,7 @@ with DAG(
         batch_size="{{ params.batch_size }}",
     )
     wait_for_upload = TolokaOperationSensor(
-        task_id="wait_for_upload", operation_id=upload_tasks.output, poke_interval=2, deferrable=True
+        task_id="wait_for_upload", operation_ids=upload_tasks.output, poke_interval=2, deferrable=True
     )
     open_pool = TolokaOpenPoolOperator(task_id="open_pool", pool_id=create_pool.output)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +11,8 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.connection import Connection
 
     from airflow_provider_toloka.client.async_client import AsyncTolokaClient
-    from airflow_provider_toloka.client.client import TolokaClient, UploadResult
+    from airflow_provider_toloka.client.client import TolokaClient
     from airflow_provider_toloka.client.config import ClientConfig
-    from airflow_provider_toloka.client.models import Operation, Pool, Project
 
 
 def _extra(extras: dict[str, Any], name: str) -> Any:
@@ -23,13 +21,17 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
     return value if value not in (None, "") else extras.get(f"extra__toloka__{name}")
 
 
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on") if value is not None else False
+
+
 def _base_url(conn: Connection) -> str | None:
     host = (conn.host or "").strip()
     if not host:
         return None
-    if "://" not in host:
-        host = f"{conn.schema or 'https'}://{host}"
-    if conn.port and host.count(":") < 2:
+    if "://" not in host and conn.schema:
+        host = f"{conn.schema}://{host}"
+    if conn.port and host.count(":") < (2 if "://" in host else 1):
         host = f"{host.rstrip('/')}:{conn.port}"
     return host
 
@@ -37,11 +39,16 @@ def _base_url(conn: Connection) -> str | None:
 class TolokaHook(BaseHook):
     """Authenticated access to the Toloka API through an Airflow connection.
 
+    The hook turns the connection into a configured client; call the API through it, as in
+    ``TolokaHook().client.create_project(...)`` (see :class:`TolokaClient`), or, in a trigger,
+    ``await TolokaHook().aget_client()``.
+
     The connection (type ``toloka``): password = API key or OAuth token; extra ``environment``
     = ``sandbox`` (default) or ``production``; extra ``auth_scheme`` = ``ApiKey`` (default) or
     ``OAuth``; host = a base URL override such as ``http://127.0.0.1:8765``. Optional extras:
     ``connect_timeout`` and ``read_timeout`` (seconds), ``max_attempts`` (attempts for one
-    request), ``backoff_base`` (first backoff, seconds) and ``max_retry_seconds`` (retry budget).
+    request), ``backoff_base`` (first backoff, seconds), ``max_retry_seconds`` (retry budget) and
+    ``allow_insecure_http`` (plain http:// to a host other than this machine).
 
     :param toloka_conn_id: the connection id.
     """
@@ -70,23 +77,25 @@ class TolokaHook(BaseHook):
         }
 
     @staticmethod
-    def config_from_connection(conn: Connection) -> ClientConfig:
+    def config_from_connection(conn: Connection, name: str | None = None) -> ClientConfig:
         """Build the client configuration from a connection, checking every setting.
 
+        :param name: how messages name the connection (default: ``Connection '<its id>'``).
         :raises TolokaConfigError: naming the setting to fix.
         """
+        label = f"{name}: " if name else f"Connection {conn.conn_id!r}: "
         from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
         from airflow_provider_toloka.client.errors import TolokaConfigError
 
         extras = conn.extra_dejson or {}
         numbers: dict[str, float] = {}
-        for name in ("connect_timeout", "read_timeout", "max_attempts", "backoff_base", "max_retry_seconds"):
-            value = _extra(extras, name)
+        for setting in ("connect_timeout", "read_timeout", "max_attempts", "backoff_base", "max_retry_seconds"):
+            value = _extra(extras, setting)
             if value not in (None, ""):
                 try:
-                    numbers[name] = float(value)
+                    numbers[setting] = float(value)
                 except (TypeError, ValueError):
-                    raise TolokaConfigError(f"Connection {conn.conn_id!r}: extra {name} must be a number") from None
+                    raise TolokaConfigError(f"{label}extra {setting} must be a number") from None
         retry = RetryPolicy(
             max_attempts=int(numbers.pop("max_attempts", RetryPolicy.max_attempts)),
             backoff_base=numbers.pop("backoff_base", RetryPolicy.backoff_base),
@@ -99,10 +108,11 @@ class TolokaHook(BaseHook):
                 url=_base_url(conn),
                 auth_scheme=_extra(extras, "auth_scheme"),
                 retry=retry,
+                allow_insecure_http=_flag(_extra(extras, "allow_insecure_http")),
                 **numbers,
             )
         except TolokaConfigError as exc:
-            raise TolokaConfigError(f"Connection {conn.conn_id!r}: {exc}") from None
+            raise TolokaConfigError(f"{label}{exc}") from None
 
     @cached_property
     def client(self) -> TolokaClient:
@@ -124,59 +134,28 @@ class TolokaHook(BaseHook):
         return AsyncTolokaClient(self.config_from_connection(conn), logger=self.log)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key against the API, for the connection form's Test button."""
+        """Check the key against the API, for the connection form's Test button and ``airflow connections test``.
+
+        Answers within seconds: one retry, short timeouts. Messages do not name the connection
+        id (the form tests an unsaved copy under a random id).
+        """
+        import dataclasses
+
+        from airflow_provider_toloka.client.client import TolokaClient
+
         try:
-            requester = self.client.get_requester()
+            config = self.config_from_connection(self.get_connection(self.toloka_conn_id), name="The connection")
+            config = dataclasses.replace(
+                config,
+                connect_timeout=min(config.connect_timeout, 5.0),
+                read_timeout=min(config.read_timeout, 15.0),
+                retry=dataclasses.replace(config.retry, max_attempts=2, backoff_base=0.2, max_total_seconds=10.0),
+            )
+            client = TolokaClient(config, logger=self.log)
+            try:
+                requester = client.get_requester()
+            finally:
+                client.close()
         except Exception as exc:
             return False, f"{type(exc).__name__}: {exc}"
-        return True, f"Connected to Toloka at {self.client.config.base_url} as requester {requester.get('id')}"
-
-    # --- the API, through the client ------------------------------------------------------
-
-    def create_project(self, project: dict[str, Any] | Project, idempotency_key: str | None = None) -> Project:
-        """Validate locally and create a project (see :meth:`TolokaClient.create_project`)."""
-        return self.client.create_project(project, idempotency_key=idempotency_key)
-
-    def get_project(self, project_id: str) -> Project:
-        """Read a project."""
-        return self.client.get_project(project_id)
-
-    def create_pool(self, pool: dict[str, Any] | Pool, idempotency_key: str | None = None) -> Pool:
-        """Validate locally and create a pool (see :meth:`TolokaClient.create_pool`)."""
-        return self.client.create_pool(pool, idempotency_key=idempotency_key)
-
-    def get_pool(self, pool_id: str) -> Pool:
-        """Read a pool."""
-        return self.client.get_pool(pool_id)
-
-    def open_pool(self, pool_id: str) -> Operation | None:
-        """Start opening a pool; None when it is already open."""
-        return self.client.open_pool(pool_id)
-
-    def close_pool(self, pool_id: str) -> Operation | None:
-        """Start closing a pool; None when it is already closed."""
-        return self.client.close_pool(pool_id)
-
-    def create_tasks(self, tasks: Iterable[Any], pool_id: str | None = None, **options: Any) -> UploadResult:
-        """Stream tasks to the API in batches (see :meth:`TolokaClient.create_tasks`)."""
-        return self.client.create_tasks(tasks, pool_id, **options)
-
-    def get_operation(self, operation_id: str) -> Operation:
-        """Read an operation."""
-        return self.client.get_operation(operation_id)
-
-    def get_operation_log(self, operation_id: str) -> list[dict[str, Any]]:
-        """The per-item results of an operation."""
-        return self.client.get_operation_log(operation_id)
-
-    def wait_operation(self, operation_id: str, **options: Any) -> Operation:
-        """Poll an operation until it finishes (see :meth:`TolokaClient.wait_operation`)."""
-        return self.client.wait_operation(operation_id, **options)
-
-    def iter_tasks(self, pool_id: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
-        """All tasks of a pool, paged."""
-        return self.client.iter_tasks(pool_id, page_size)
-
-    def iter_assignments(self, pool_id: str, status: str | None = None) -> Iterator[dict[str, Any]]:
-        """All assignments of a pool, paged."""
-        return self.client.iter_assignments(pool_id, status)
+        return True, f"Connected to Toloka at {config.base_url} as requester {requester.get('id')}"

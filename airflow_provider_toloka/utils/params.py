@@ -1,4 +1,8 @@
-"""Helpers shared by the operators and sensors: config loading, ids, expiry, trigger events."""
+"""Pure helpers that turn operator arguments into what the client takes: configs, paths, ids, expiry.
+
+They raise :class:`TolokaValidationError` (a ``ValueError``) naming the argument, so a bad
+argument fails the task at once instead of being retried.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import os
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from airflow_provider_toloka.client.errors import TolokaValidationError
 
 _RELATIVE = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -17,33 +23,35 @@ def load_config(value: Any, field: str, base_dir: str | None = None) -> dict[str
 
     :param field: the parameter's name, for error messages.
     :param base_dir: where relative paths are looked up first (e.g. the DAG file's folder).
-    :raises ValueError: naming the field, and the file and line for bad JSON.
+    :raises TolokaValidationError: naming the field, and the file and line for bad JSON.
     """
     if isinstance(value, dict):
         return dict(value)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field} must be a dict, a JSON string or a path to a .json file, got {type(value).__name__}")
+        raise TolokaValidationError(
+            f"{field} must be a dict, a JSON string or a path to a .json file, got {type(value).__name__}"
+        )
     text = value.strip()
     if text.startswith("{"):
         try:
             loaded = json.loads(text)
         except ValueError as exc:
-            raise ValueError(f"{field} is not valid JSON: {exc}") from None
+            raise TolokaValidationError(f"{field} is not valid JSON: {exc}") from None
         source = field
     else:
         path = resolve_path(text, base_dir)
         if path is None:
-            raise ValueError(
+            raise TolokaValidationError(
                 f"{field}: file {text!r} not found (looked in {base_dir or '.'} and the working directory)"
             )
         try:
             with open(path, encoding="utf-8") as handle:
                 loaded = json.load(handle)
         except ValueError as exc:
-            raise ValueError(f"{field}: {path} is not valid JSON: {exc}") from None
+            raise TolokaValidationError(f"{field}: {path} is not valid JSON: {exc}") from None
         source = path
     if not isinstance(loaded, dict):
-        raise ValueError(f"{field}: {source} must hold a JSON object")
+        raise TolokaValidationError(f"{field}: {source} must hold a JSON object")
     return loaded
 
 
@@ -68,39 +76,81 @@ def expiry(value: Any, now: datetime | None = None) -> str:
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(
+            raise TolokaValidationError(
                 f"will_expire {value!r} is neither an ISO date-time nor a relative time such as '+7d' or '+12h'"
             ) from None
     else:
-        raise ValueError(f"will_expire must be a datetime or a string, got {type(value).__name__}")
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.isoformat(timespec="milliseconds")
+        raise TolokaValidationError(f"will_expire must be a datetime or a string, got {type(value).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if moment <= now:
+        raise TolokaValidationError(
+            f"will_expire {value!r} is in the past; give a later time or a relative one such as '+7d'"
+        )
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
-def operation_ids_of(value: Any) -> list[str]:
-    """One id, a list of ids, or a JSON list rendered by a template, as a list of strings."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            value = json.loads(text)
-        else:
-            return [text] if text else []
+def operation_ids_of(value: Any, field: str = "operation_ids") -> list[str]:
+    """One id, a list of ids, or a JSON list rendered by a template, as a non-empty list of strings."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise TolokaValidationError(f"{field} is not a valid JSON list: {exc}") from None
     if isinstance(value, (list, tuple)):
-        return [str(item) for item in value]
-    raise ValueError(f"operation_id must be an id or a list of ids, got {type(value).__name__}")
+        ids = [object_id(item, field) for item in value]
+        if not ids:
+            raise TolokaValidationError(f"{field} is empty: the upstream upload sent nothing to wait for")
+        return ids
+    return [object_id(value, field)]
 
 
-def raise_for_event(event: dict[str, Any] | None) -> dict[str, int]:
-    """The totals of a trigger's success event; otherwise fail the task with the event's message."""
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+def object_id(value: Any, field: str) -> str:
+    """A project, pool or operation id as a string.
 
-    if not event:
-        raise AirflowException("The trigger fired no event")
-    status = event.get("status")
-    if status == "success":
-        return event.get("totals") or {}
-    message = event.get("message") or f"Toloka operations ended with status {status}"
-    if status == "failed":
-        raise AirflowFailException(message)
-    raise AirflowException(message)
+    :raises TolokaValidationError: for an empty value, such as an upstream task that returned nothing.
+    """
+    text = "" if value is None else str(value).strip()
+    if text in ("", "None", "null"):
+        raise TolokaValidationError(
+            f"{field} is empty ({value!r}): pass an id, or the output of the task that created it"
+        )
+    return text
+
+
+def optional_int(value: Any, field: str, minimum: int = 1) -> int | None:
+    """An integer argument that may be templated (``"3"``) or left empty (None or ``""``).
+
+    :raises TolokaValidationError: naming the field, for a value that is not a whole number >= minimum.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise TolokaValidationError(f"{field} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise TolokaValidationError(f"{field} must be at least {minimum}, got {number}")
+    return number
+
+
+def task_file(value: str, base_dir: str | None = None) -> Any:
+    """The tasks file a path or URL names: a local path (looked up like :func:`resolve_path`), or an
+    ``ObjectStoragePath`` for a URL such as ``s3://bucket/tasks.jsonl`` or ``file:///data/tasks.jsonl``.
+
+    :raises TolokaValidationError: naming the file when it does not exist.
+    """
+    text = value.strip()
+    if "://" in text:
+        from airflow.sdk import ObjectStoragePath
+
+        path = ObjectStoragePath(text)
+        if not path.is_file():
+            raise TolokaValidationError(f"tasks: file {text!r} not found")
+        return path
+    found = resolve_path(text, base_dir)
+    if found is None:
+        raise TolokaValidationError(
+            f"tasks: file {text!r} not found (looked in {base_dir or '.'} and the working directory)"
+        )
+    return found

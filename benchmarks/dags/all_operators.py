@@ -36,6 +36,6 @@ with DAG("bench_all_operators", start_date=datetime(2025, 1, 1), schedule=None, 
         task_id="create_pool", pool_config=POOL, project_id=project.output, will_expire="+7d"
     )
     upload = TolokaCreateTasksOperator(task_id="create_tasks", pool_id=pool.output, tasks="/data/{{ ds }}.jsonl")
-    wait = TolokaOperationSensor(task_id="wait_tasks", operation_id=upload.output, deferrable=True)
+    wait = TolokaOperationSensor(task_id="wait_tasks", operation_ids=upload.output, deferrable=True)
     opened = TolokaOpenPoolOperator(task_id="open_pool", pool_id=pool.output)
     upload >> wait >> opened

@@ -15,7 +15,7 @@ def _upload(client, pool_id: str, tasks: list, **options) -> list[str]:
 
 def test_poke_mode_returns_the_summed_counts(toloka_conn, client, pool_id):
     ids = _upload(client, pool_id, [{"image": f"https://example.com/{i}.jpg"} for i in range(5)], batch_size=2)
-    sensor = TolokaOperationSensor(task_id="wait", operation_id=ids, poke_interval=0.05, timeout=20, deferrable=False)
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids=ids, poke_interval=0.05, timeout=20, deferrable=False)
     totals = sensor.execute(make_context())
     assert totals == {
         "total_count": 5,
@@ -32,7 +32,7 @@ def test_a_failed_operation_fails_at_once_with_counts_and_first_errors(toloka_co
 
     tasks = [{"image": "https://example.com/a.jpg"}, {"image": 42}]
     ids = _upload(client, pool_id, tasks, validate=False)
-    sensor = TolokaOperationSensor(task_id="wait", operation_id=ids[0], poke_interval=0.05, timeout=600)
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids=ids[0], poke_interval=0.05, timeout=600)
     with pytest.raises(AirflowFailException) as failure:
         sensor.execute(make_context())
     message = str(failure.value)
@@ -45,7 +45,7 @@ def test_deferrable_sensor_defers_with_a_serializable_trigger(slow_toloka_conn, 
     client = slow_toloka_conn
     pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
     ids = _upload(client, pool_id, [{"image": "https://example.com/a.jpg"}])
-    sensor = TolokaOperationSensor(task_id="wait", operation_id=ids, deferrable=True, poke_interval=3, timeout=60)
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids=ids, deferrable=True, poke_interval=3, timeout=60)
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(make_context())
     trigger = deferred.value.trigger
@@ -60,13 +60,14 @@ def test_deferrable_sensor_defers_with_a_serializable_trigger(slow_toloka_conn, 
     ("event", "error"),
     [
         ({"status": "failed", "message": "Operation x failed: not_valid_count=1"}, "AirflowFailException"),
-        ({"status": "timeout", "message": "still running"}, "AirflowException"),
-        ({"status": "error", "message": "TolokaNotFoundError: nope"}, "AirflowException"),
-        (None, "AirflowException"),
+        ({"status": "timeout", "message": "still running"}, "AirflowSensorTimeout"),
+        ({"status": "error", "message": "TolokaNotFoundError: nope"}, "AirflowFailException"),
+        (None, "AirflowFailException"),
     ],
 )
-def test_execute_complete_fails_for_every_unsuccessful_event(event, error):
-    sensor = TolokaOperationSensor(task_id="wait", operation_id="x")
+def test_execute_complete_fails_for_good_on_every_unsuccessful_event(event, error):
+    """Failed, error and timeout events all fail without retries (AirflowSensorTimeout is not retried)."""
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids="x")
     with pytest.raises(Exception) as failure:
         sensor.execute_complete(make_context(), event)
     assert type(failure.value).__name__ == error
@@ -77,11 +78,11 @@ def test_execute_complete_fails_for_every_unsuccessful_event(event, error):
 def test_execute_complete_returns_the_totals_of_a_success_event():
     totals = {"total_count": 3, "success_count": 3}
     event = {"status": "success", "totals": totals, "operation_ids": ["a"]}
-    assert TolokaOperationSensor(task_id="wait", operation_id="a").execute_complete(make_context(), event) == totals
+    assert TolokaOperationSensor(task_id="wait", operation_ids="a").execute_complete(make_context(), event) == totals
 
 
-def test_operation_id_accepts_a_rendered_json_list(toloka_conn, client, pool_id):
+def test_operation_ids_accept_a_rendered_json_list(toloka_conn, client, pool_id):
     ids = _upload(client, pool_id, [{"image": "https://example.com/a.jpg"}])
     client.wait_operation(ids[0], timeout=10)
-    sensor = TolokaOperationSensor(task_id="wait", operation_id=f'["{ids[0]}"]', poke_interval=0.05, timeout=10)
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids=f'["{ids[0]}"]', poke_interval=0.05, timeout=10)
     assert sensor.execute(make_context())["success_count"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger
@@ -51,3 +52,21 @@ def test_bad_connection_gives_an_error_event_without_the_secret(monkeypatch):
     )
     (event,) = _events(TolokaOperationTrigger(["x"], toloka_conn_id="toloka_broken"))
     assert event["status"] == "error" and "Malformed" in event["message"] and "s3cr3t-value" not in event["message"]
+
+
+def test_an_unreachable_api_is_waited_out_until_the_timeout(monkeypatch):
+    """Network errors are transient: the trigger keeps polling (logging each) and ends only at its timeout."""
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = {"max_attempts": 1, "connect_timeout": 0.5}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TOLOKA_DOWN",
+        f'{{"conn_type": "toloka", "password": "k", "host": "http://127.0.0.1:{port}", "extra": {json.dumps(extra)}}}',
+    )
+    started = time.monotonic()
+    (event,) = _events(TolokaOperationTrigger(["op-1"], "toloka_down", poll_interval=0.2, end_time=time.time() + 1.5))
+    assert event["status"] == "timeout" and "op-1" in event["message"]
+    assert 1.0 < time.monotonic() - started < 10  # polled on through the errors, not an "error" event at once

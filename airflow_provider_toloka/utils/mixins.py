@@ -1,0 +1,101 @@
+"""What every Toloka operator and sensor shares: the connection, the cached hook, and failing fast."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from airflow_provider_toloka.hooks.toloka import TolokaHook
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Seconds that Airflow's deferral timeout allows past the trigger's own.
+DEFERRAL_GRACE_SECONDS = 60
+
+
+def default_deferrable() -> bool:
+    """Airflow's ``[operators] default_deferrable`` (False when unset)."""
+    from airflow.sdk import conf
+
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def fail_fast(method: F) -> F:
+    """Fail the task at once, without Airflow's retries, on errors that a retry cannot fix.
+
+    Local validation, configuration, refused keys, unknown objects, the API's 4xx answers and
+    failed operations become ``AirflowFailException`` (raised from the original, message kept);
+    network errors, 5xx and 429 stay retryable.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from airflow_provider_toloka.client.errors import is_permanent
+
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class TolokaHookMixin:
+    """The connection id (templated) and a hook built on first use, for operators and sensors.
+
+    :param toloka_conn_id: the Toloka connection.
+    """
+
+    template_fields: tuple[str, ...] = ("toloka_conn_id",)
+
+    def __init__(self, *, toloka_conn_id: str = "toloka_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.toloka_conn_id = toloka_conn_id
+
+    @cached_property
+    def hook(self) -> TolokaHook:
+        """The Toloka hook of ``toloka_conn_id``; use ``self.hook.client`` for the API."""
+        from airflow_provider_toloka.hooks.toloka import TolokaHook
+
+        return TolokaHook(self.toloka_conn_id)
+
+    def wait_for_operations(
+        self, operation_ids: list[str], *, timeout: float, poll_interval: float, deferrable: bool
+    ) -> dict[str, int]:
+        """Wait for operations to succeed and return their summed counts.
+
+        Polls once first; what is not done yet is waited for in the triggerer when ``deferrable``
+        (the task resumes in ``execute_complete``), else here.
+        """
+        from airflow_provider_toloka.client.operations import OperationTracker
+
+        tracker = self.hook.client.poll_operations(OperationTracker(operation_ids))
+        if not tracker.done and deferrable:
+            self.defer_for_operations(operation_ids, timeout=timeout, poll_interval=poll_interval)
+        if not tracker.done:
+            tracker = self.hook.client.wait_operations(operation_ids, timeout=timeout, poll_interval=poll_interval)
+        return tracker.totals()
+
+    def defer_for_operations(self, operation_ids: list[str], *, timeout: float, poll_interval: float) -> None:
+        """Hand the wait to the triggerer; the task resumes in ``execute_complete(context, event)``.
+
+        The trigger times out first, so its message reaches the task; Airflow's own deferral
+        timeout, a little later, is only the backstop for a triggerer that is down.
+        """
+        from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger
+
+        self.log.info("Deferring: waiting for %s operation(s) in the triggerer", len(operation_ids))  # type: ignore[attr-defined]
+        self.defer(  # type: ignore[attr-defined]
+            trigger=TolokaOperationTrigger(operation_ids, self.toloka_conn_id, poll_interval, time.time() + timeout),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=timeout + DEFERRAL_GRACE_SECONDS),
+        )
