@@ -40,21 +40,28 @@ with DAG(
 ) as dag:
 
     @task
-    def prepare_tasks(params: dict | None = None, run_id: str | None = None) -> str:
-        """The tasks file to upload: the given one, or n generated shoe images in a .jsonl file."""
+    def prepare_tasks(staging_url: str, params: dict | None = None, run_id: str | None = None) -> str:
+        """The tasks file to upload: the given one, or n generated shoe images in a .jsonl file.
+
+        The generated file is written under ``staging_url``, any address Airflow's ObjectStoragePath
+        understands: set the Variable ``toloka_staging_url`` to object storage (``s3://bucket/prefix``)
+        when tasks run on workers that share no disk. The next task gets its address, not its rows.
+        """
         import json
-        import os
+        import re
         import tempfile
+
+        from airflow.sdk import ObjectStoragePath
 
         if params["tasks_file"]:
             return params["tasks_file"]
-        folder = os.path.join(tempfile.gettempdir(), "toloka_shoes_quickstart")
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{run_id}.jsonl".replace(":", "_").replace("+", "_"))
-        with open(path, "w", encoding="utf-8") as handle:
+        base = ObjectStoragePath(staging_url or f"file://{tempfile.gettempdir()}/toloka_staging")
+        path = base / "toloka_shoes_quickstart" / (re.sub(r"[^A-Za-z0-9._-]", "_", run_id) + ".jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
             for i in range(params["n_tasks"]):
                 handle.write(json.dumps({"image": f"https://example.com/shoes/image_{i}.jpg"}) + "\n")
-        return path
+        return str(path)
 
     create_project = TolokaCreateProjectOperator(task_id="create_project", project_config="toloka_shoes/project.json")
     create_pool = TolokaCreatePoolOperator(
@@ -68,7 +75,7 @@ with DAG(
     upload_tasks = TolokaCreateTasksOperator(
         task_id="upload_tasks",
         pool_id=create_pool.output,
-        tasks=prepare_tasks(),
+        tasks=prepare_tasks("{{ var.value.get('toloka_staging_url', '') }}"),
         default_overlap="{{ params.overlap }}",
         batch_size="{{ params.batch_size }}",
     )
