@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_toloka.links.toloka import TOLOKA_URL_XCOM_KEY, TolokaLink, web_url
+from airflow_provider_toloka.links.toloka import TolokaLink
 from airflow_provider_toloka.triggers.toloka import raise_for_event
 from airflow_provider_toloka.utils.mixins import TolokaHookMixin, default_deferrable, fail_fast
 from airflow_provider_toloka.utils.params import expiry, load_config, object_id, optional_int, task_file
@@ -50,11 +50,6 @@ class TolokaBaseOperator(TolokaHookMixin, BaseOperator):
         fileloc = getattr(dag, "fileloc", None)
         return os.path.dirname(fileloc) if fileloc else None
 
-    def link_to(self, context: Context, project_id: str, pool_id: str | None = None) -> None:
-        """Remember the Toloka web page of what this task made, for the task's extra link."""
-        url = web_url(self.hook.client.config.base_url, project_id, pool_id)
-        context["ti"].xcom_push(key=TOLOKA_URL_XCOM_KEY, value=url)
-
 
 class TolokaCreateProjectOperator(TolokaBaseOperator):
     """Validates a project locally and creates it; returns its id.
@@ -77,7 +72,7 @@ class TolokaCreateProjectOperator(TolokaBaseOperator):
         config = load_config(self.project_config, "project_config", self.dag_folder(context))
         project = self.hook.client.create_project(config, idempotency_key=self.idempotency_key(context))
         self.log.info("Project %s (%r) is ready", project.id, project.public_name)
-        self.link_to(context, str(project.id))
+        self.link_to(context, project_id=str(project.id))
         return str(project.id)
 
 
@@ -138,7 +133,7 @@ class TolokaCreatePoolOperator(TolokaBaseOperator):
         pool_body = self.build_pool(context)
         pool = self.hook.client.create_pool(pool_body, idempotency_key=self.idempotency_key(context))
         self.log.info("Pool %s (%r) is ready in project %s", pool.id, pool.private_name, pool.project_id)
-        self.link_to(context, pool.project_id, str(pool.id))
+        self.link_to(context, project_id=pool.project_id, pool_id=str(pool.id))
         return str(pool.id)
 
 
@@ -249,7 +244,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
             len(result.operation_ids),
             result.operation_ids,
         )
-        self.link_to(context, self.hook.client.get_pool(pool_id).project_id, pool_id)
+        self.link_to(context, project_id=self.hook.client.get_pool(pool_id).project_id, pool_id=pool_id)
         if self.wait_for_completion and result.operation_ids:
             totals = self.wait_for_operations(
                 result.operation_ids, timeout=self.timeout, poll_interval=self.poll_interval, deferrable=self.deferrable
@@ -312,5 +307,5 @@ class TolokaOpenPoolOperator(TolokaBaseOperator):
     def _opened(self, context: Context, pool_id: str) -> str:
         pool = self.hook.client.get_pool(pool_id)
         self.log.info("Pool %s is %s", pool_id, pool.status)
-        self.link_to(context, pool.project_id, pool_id)
+        self.link_to(context, project_id=pool.project_id, pool_id=pool_id)
         return pool_id

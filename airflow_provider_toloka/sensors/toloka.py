@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_toloka.links.toloka import TolokaLink
 from airflow_provider_toloka.triggers.toloka import raise_for_event
 from airflow_provider_toloka.utils.mixins import TolokaHookMixin, default_deferrable, fail_fast
 from airflow_provider_toloka.utils.params import operation_ids_of
@@ -33,6 +34,7 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
 
     template_fields: Sequence[str] = ("operation_ids", "toloka_conn_id")
     ui_color = "#ffd8a8"
+    operator_extra_links = (TolokaLink(),)
 
     def __init__(
         self, *, operation_ids: str | list[str], deferrable: bool = default_deferrable(), **kwargs: Any
@@ -50,6 +52,7 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
 
         if self._tracker is None:
             self._tracker = OperationTracker(operation_ids_of(self.operation_ids))
+            self.link_to(context, operation_id=self._tracker.operation_ids[0])
         tracker = self._tracker
         try:
             self.hook.client.poll_operations(tracker)

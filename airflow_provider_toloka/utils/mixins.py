@@ -10,6 +10,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from airflow_provider_toloka.hooks.toloka import TolokaHook
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +69,22 @@ class TolokaHookMixin:
         from airflow_provider_toloka.hooks.toloka import TolokaHook
 
         return TolokaHook(self.toloka_conn_id)
+
+    def link_to(
+        self,
+        context: Context,
+        *,
+        project_id: str | None = None,
+        pool_id: str | None = None,
+        operation_id: str | None = None,
+    ) -> None:
+        """Point the task's "Toloka" extra link at the page of what it made or waits on."""
+        from airflow_provider_toloka.links.toloka import TolokaLink
+
+        base_url = self.hook.client.config.base_url
+        TolokaLink.persist(
+            context, base_url=base_url, project_id=project_id, pool_id=pool_id, operation_id=operation_id
+        )
 
     def wait_for_operations(
         self, operation_ids: list[str], *, timeout: float, poll_interval: float, deferrable: bool
