@@ -1,0 +1,412 @@
+"""A throw-away local Airflow 3 stack: api-server, scheduler, dag-processor and triggerer as processes.
+
+What users run, unlike ``airflow dags test``: runs triggered through the REST API or the CLI (with
+or without a logical date), the scheduler and the LocalExecutor, and deferred tasks resumed by a
+real triggerer. Everything lives in its own AIRFLOW_HOME (SQLite metadata DB) and the API server
+listens on 127.0.0.1 only::
+
+    with AirflowStack("dags_examples", env={"AIRFLOW_CONN_TOLOKA_DEFAULT": conn}) as stack:
+        run = stack.trigger("toloka_shoes_quickstart", conf={"n_tasks": 10})
+        outcome = stack.wait_for_run("toloka_shoes_quickstart", run["dag_run_id"], timeout=120)
+        assert outcome.state == "success" and "deferred" in outcome.seen("wait_for_upload")
+
+The command line ``python -m airflow_provider_toloka.testing.stack --ui`` starts it with the
+example DAGs and the Toloka emulator, for a person to click through (see ``ui.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, NamedTuple
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+#: The long-running Airflow components, each started as ``airflow <name>``.
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+#: Extra arguments: no log servers (they listen on every interface, on fixed ports); the API server
+#: reads the task logs from the shared log folder.
+_COMPONENT_ARGS = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
+#: States a DAG run ends in.
+FINAL_RUN_STATES = frozenset({"success", "failed"})
+#: The components ``/api/v2/monitor/health`` reports on (besides the metadata DB).
+_HEALTH_KEYS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+_POLL_SECONDS = 0.25
+
+
+class TaskStates(NamedTuple):
+    """The task instances' states of a run at one moment.
+
+    :param at: seconds since the wait started.
+    :param states: task id (``task_id[map_index]`` for mapped ones) -> state (None: not scheduled yet).
+    """
+
+    at: float
+    states: dict[str, str | None]
+
+
+class RunOutcome(NamedTuple):
+    """How a run ended, and its task instances' states sampled while it ran.
+
+    :param state: the run's final state (``success``/``failed``), or its state at the timeout.
+    :param history: the samples, oldest first; consecutive identical samples are kept once.
+    """
+
+    state: str
+    history: list[TaskStates]
+
+    def seen(self, task_id: str) -> list[str | None]:
+        """The states ``task_id`` went through, in order, without repeats."""
+        states: list[str | None] = []
+        for sample in self.history:
+            state = sample.states.get(task_id)
+            if task_id in sample.states and (not states or states[-1] != state):
+                states.append(state)
+        return states
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _is_inherited_airflow_setting(name: str) -> bool:
+    return name == "AIRFLOW_HOME" or name.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+
+
+def _might_contain_dag(path: Path) -> bool:
+    """Airflow's safe-mode test: the file mentions both ``airflow`` and ``dag``."""
+    content = path.read_bytes().lower()
+    return b"airflow" in content and b"dag" in content
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class AirflowStack:
+    """A local Airflow 3 stack in its own AIRFLOW_HOME, on 127.0.0.1 and a free port.
+
+    The environment is hermetic: inherited ``AIRFLOW__*``, ``AIRFLOW_CONN_*`` and ``AIRFLOW_VAR_*``
+    variables are dropped; ``env`` adds (or overrides) settings, e.g. ``AIRFLOW_CONN_TOLOKA_DEFAULT``.
+    The executor is the LocalExecutor on a SQLite DB; the simple auth manager makes everyone admin.
+    Each component runs in its own process group, with its output in ``<home>/logs/<name>.log``.
+
+    :param dags_folder: the DAGs folder.
+    :param home: AIRFLOW_HOME (default: a new temporary folder, removed by ``stop``).
+    :param env: extra environment variables of every process.
+    :param port: the API server's port (default: a free one).
+    """
+
+    def __init__(
+        self,
+        dags_folder: str | os.PathLike[str],
+        home: str | os.PathLike[str] | None = None,
+        *,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.dags_folder = Path(dags_folder).resolve()
+        self._own_home = home is None
+        self.home = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix="airflow-stack-"))
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = self._environment(env or {})
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+        self._http: httpx.Client | None = None
+
+    def _environment(self, extra: dict[str, str]) -> dict[str, str]:
+        env = {name: value for name, value in os.environ.items() if not _is_inherited_airflow_setting(name)}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+                "AIRFLOW__CORE__AUTH_MANAGER": (
+                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+                ),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.port),
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(16),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                # Quick to notice new files, and a killed triggerer's triggers are taken over within seconds.
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__CORE__PARALLELISM": "8",
+            }
+        )
+        env.update(extra)
+        return env
+
+    # -- processes -------------------------------------------------------------------------------
+
+    def _command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "airflow", *args]
+
+    def start(self, timeout: float = 120.0) -> AirflowStack:
+        """Migrate the DB, start the components, wait until healthy and every DAG file is parsed.
+
+        :param timeout: seconds for the whole start.
+        :raises RuntimeError: when a component exits or the stack is not ready in time (it is stopped).
+        """
+        deadline = time.monotonic() + timeout
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        try:
+            migrated = self.cli("db", "migrate", timeout=max(1.0, deadline - time.monotonic()))
+            if migrated.returncode != 0:
+                raise RuntimeError(f"airflow db migrate failed:\n{migrated.stdout[-3000:]}{migrated.stderr[-3000:]}")
+            for name in COMPONENTS:
+                self.start_component(name)
+            self.wait_until_healthy(deadline - time.monotonic())
+            self.wait_for_dag_files(deadline - time.monotonic())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_component(self, name: str) -> subprocess.Popen[bytes]:
+        """Start ``airflow <name>`` (one of ``COMPONENTS``) in its own process group."""
+        if name not in COMPONENTS:
+            raise ValueError(f"Unknown component {name!r}; expected one of {COMPONENTS}")
+        running = self.processes.get(name)
+        if running is not None and running.poll() is None:
+            raise RuntimeError(f"{name} is already running (pid {running.pid})")
+        log_file = self._logs.get(name)
+        if log_file is None:
+            log_file = self._logs[name] = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by stop()
+        process = subprocess.Popen(
+            self._command(name, *_COMPONENT_ARGS.get(name, ())),
+            env=self.env,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        log.info("Started airflow %s (pid %s)", name, process.pid)
+        return process
+
+    def stop_component(self, name: str, kill: bool = False, timeout: float = 10.0) -> int | None:
+        """Stop a component's process group: SIGTERM (SIGKILL when ``kill``), SIGKILL after ``timeout``.
+
+        :return: the exit code of the component's main process (None when it was not started).
+        """
+        self._stop_processes([name], signal.SIGKILL if kill else signal.SIGTERM, timeout)
+        process = self.processes.get(name)
+        return None if process is None else process.returncode
+
+    def _stop_processes(self, names: Iterable[str], first: signal.Signals, timeout: float) -> None:
+        """Signal the groups of ``names`` at once, wait for all until ``timeout``, then SIGKILL what is left."""
+        processes = {name: self.processes[name] for name in names if name in self.processes}
+        for process in processes.values():
+            self._signal_group(process, first)
+        deadline = time.monotonic() + timeout
+        for name, process in processes.items():
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("airflow %s (pid %s) did not stop within %ss; killing it", name, process.pid, timeout)
+                self._signal_group(process, signal.SIGKILL)
+                process.wait(timeout)
+            # Children left in the group (task runners, a trigger runner) go with it.
+            self._signal_group(process, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every component at once (SIGTERM, SIGKILL after ``timeout``); remove a temporary home."""
+        self._stop_processes(list(self.processes), signal.SIGTERM, timeout)
+        for log_file in self._logs.values():
+            log_file.close()
+        self._logs.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._own_home:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def log_path(self, name: str) -> Path:
+        """The file a component writes its output to."""
+        return self.home / "logs" / f"{name}.log"
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"airflow {name} exited with {process.returncode}:\n{_tail(self.log_path(name))}")
+
+    def __enter__(self) -> AirflowStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- readiness -------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``/api/v2/monitor/health``; raises ``httpx.HTTPError`` when the API server does not answer."""
+        answer = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5)
+        answer.raise_for_status()
+        return answer.json()
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        """Wait until the API server answers and reports every component healthy."""
+        deadline = time.monotonic() + timeout
+        last: Any = "no answer"
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                last = self.health()
+                if all((last.get(key) or {}).get("status") == "healthy" for key in _HEALTH_KEYS):
+                    return
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(_POLL_SECONDS)
+        raise RuntimeError(f"Airflow at {self.url} was not healthy within {timeout:.0f}s: {last}")
+
+    def wait_for_dag_files(self, timeout: float, dag_ids: Iterable[str] = ()) -> None:
+        """Wait until every DAG file of the folder is parsed (a DAG or an import error) and ``dag_ids`` exist."""
+        deadline = time.monotonic() + timeout
+        files = {str(path) for path in self.dags_folder.rglob("*.py") if _might_contain_dag(path)}
+        wanted = set(dag_ids)
+        missing: set[str] = files | wanted
+        while time.monotonic() < deadline:
+            self._check_alive()
+            dags = self.rest("GET", "/dags", params={"limit": 1000})["dags"]
+            errors = self.rest("GET", "/importErrors", params={"limit": 1000})["import_errors"]
+            seen = {dag["fileloc"] for dag in dags} | {error["filename"] for error in errors}
+            missing = (files - seen) | (wanted - {dag["dag_id"] for dag in dags})
+            if not missing:
+                return
+            time.sleep(_POLL_SECONDS)
+        raise RuntimeError(f"Not parsed within {timeout:.0f}s: {sorted(missing)}")
+
+    # -- API and CLI -----------------------------------------------------------------------------
+
+    def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow ARGS`` with the stack's environment; returns the finished process (text output)."""
+        return subprocess.run(
+            self._command(*args),
+            env=self.env,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def token(self) -> str:
+        """A JWT of the simple auth manager (every user is admin: ``GET /auth/token`` needs no credentials)."""
+        answer = httpx.get(f"{self.url}/auth/token", timeout=10)
+        answer.raise_for_status()
+        return answer.json()["access_token"]
+
+    @property
+    def http(self) -> httpx.Client:
+        """An authenticated client of the public REST API (``/api/v2``)."""
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=f"{self.url}/api/v2", headers={"Authorization": f"Bearer {self.token()}"}, timeout=30
+            )
+        return self._http
+
+    def rest(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """Call the public REST API, e.g. ``rest("GET", "/dags")``; returns the answer's JSON (None if empty).
+
+        :raises RuntimeError: on an error status, with the answer's text.
+        """
+        answer = self.http.request(method, path, json=json, **kwargs)
+        if answer.is_error:
+            raise RuntimeError(f"{method} /api/v2{path} -> {answer.status_code}: {answer.text[:2000]}")
+        return answer.json() if answer.content else None
+
+    def trigger(
+        self,
+        dag_id: str,
+        conf: dict[str, Any] | None = None,
+        logical_date: datetime | str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Trigger a run through the REST API; returns the new run (``dag_run_id``, ``logical_date``...).
+
+        :param logical_date: None sends ``"logical_date": null`` (a run without a logical date, as the
+            UI does by default); a datetime or ISO string sets it.
+        """
+        if isinstance(logical_date, datetime):
+            logical_date = logical_date.isoformat()
+        body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}}
+        if run_id is not None:
+            body["dag_run_id"] = run_id
+        return self.rest("POST", f"/dags/{dag_id}/dagRuns", json=body)
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        """Task id (``task_id[map_index]`` for mapped ones) -> state, for one run."""
+        answer = self.rest("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})
+        states: dict[str, str | None] = {}
+        for ti in answer["task_instances"]:
+            key = ti["task_id"] if ti.get("map_index", -1) == -1 else f"{ti['task_id']}[{ti['map_index']}]"
+            states[key] = ti["state"]
+        return states
+
+    def run_state(self, dag_id: str, run_id: str) -> str | None:
+        """The run's state (``queued``, ``running``, ``success``, ``failed``)."""
+        return self.rest("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180.0, interval: float = 0.5) -> RunOutcome:
+        """Wait until the run succeeds or fails, sampling its task instances' states every ``interval`` s.
+
+        :return: the final state (or the state at the timeout) and the samples.
+        """
+        start = time.monotonic()
+        history: list[TaskStates] = []
+        state = None
+        while True:
+            state = self.run_state(dag_id, run_id)
+            states = self.task_states(dag_id, run_id)
+            if not history or history[-1].states != states:
+                history.append(TaskStates(round(time.monotonic() - start, 2), states))
+            if state in FINAL_RUN_STATES or time.monotonic() - start > timeout:
+                return RunOutcome(str(state), history)
+            time.sleep(interval)
