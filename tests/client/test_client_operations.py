@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_toloka.client.models import Operation
-from airflow_provider_toloka.client.operations import describe_failure, first_errors, totals
+from airflow_provider_toloka.client.operations import OperationTracker, describe_failure, first_errors, totals
 
 NOT_CREATED = {"message": "Not created: the operation failed because of invalid items"}
 
@@ -69,3 +69,36 @@ def test_describe_failure_and_totals() -> None:
         "failed_count": 3,
         "operations": 3,
     }
+
+
+def _operation(operation_id: str, status: str, **details: int) -> Operation:
+    return Operation.model_validate(
+        {"id": operation_id, "type": "TASK.BATCH_CREATE", "status": status, "details": details or None}
+    )
+
+
+def test_tracker_waits_for_every_operation_and_sums_their_counts():
+    tracker = OperationTracker(["a", "b", "a"])  # repeated ids count once
+    assert tracker.pending == ["a", "b"] and not tracker.done
+    tracker.update(_operation("a", "SUCCESS", total_count=2, success_count=2))
+    tracker.update(_operation("b", "RUNNING"))
+    assert tracker.pending == ["b"] and not tracker.done
+    tracker.update(_operation("b", "SUCCESS", total_count=3, success_count=3))
+    assert tracker.done and tracker.pending == []
+    assert tracker.totals()["success_count"] == 5 and tracker.totals()["operations"] == 2
+
+
+def test_tracker_stops_at_the_first_failure_with_its_message():
+    tracker = OperationTracker(["a", "b"])
+    tracker.update(_operation("a", "FAIL", total_count=1, failed_count=1))
+    assert not tracker.done and tracker.pending == [] and tracker.failed_id == "a"
+    log = [{"success": False, "input": {"index": 0}, "output": {"input_values.image": {"code": "VALUE_REQUIRED"}}}]
+    error = tracker.failure(log)
+    assert "Operation a (TASK.BATCH_CREATE) failed: total_count=1, failed_count=1" in str(error)
+    assert "VALUE_REQUIRED" in str(error) and error.operation is tracker.failed
+
+
+def test_tracker_timeout_names_what_is_still_running():
+    tracker = OperationTracker(["a", "b"])
+    tracker.update(_operation("a", "SUCCESS"))
+    assert str(tracker.timeout(60)) == "Operations still running after 60s: b"
