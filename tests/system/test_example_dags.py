@@ -64,20 +64,27 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def run_dag(env: dict[str, str], url: str, *args: str, **extra: Any) -> str:
+def run_dag(env: dict[str, str], url: str, *args: str, expect: str = "success", **extra: Any) -> str:
     """Run ``airflow dags test ARGS`` with ``toloka_default`` on ``url``; return its output."""
     env = {**env, "AIRFLOW_CONN_TOLOKA_DEFAULT": connection_json(url, TOKEN, backoff_base=0.01, **extra)}
     done = subprocess.run(
         [AIRFLOW, "dags", "test", *args], env=env, capture_output=True, text=True, timeout=300, cwd=REPO
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0 and "state=success" in output, output[-5000:]
+    assert f"state={expect}" in output, output[-5000:]
+    assert done.returncode == 0 or expect != "success", output[-5000:]
     assert TOKEN not in output
     return output
 
 
 def run_state(env: dict[str, str], dag_id: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Return values in XCom (task id -> value) and try numbers of the DAG's latest run."""
+    returned, tries, _ = run_details(env, dag_id)
+    return returned, tries
+
+
+def run_details(env: dict[str, str], dag_id: str) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    """XCom return values, try numbers and states (task id -> ...) of the DAG's latest run."""
     with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
         (run_id,) = db.execute(
             "select run_id from dag_run where dag_id = ? order by id desc limit 1", (dag_id,)
@@ -85,14 +92,14 @@ def run_state(env: dict[str, str], dag_id: str) -> tuple[dict[str, Any], dict[st
         xcoms = db.execute(
             "select task_id, key, value from xcom where dag_id = ? and run_id = ?", (dag_id, run_id)
         ).fetchall()
-        tries = db.execute(
-            "select task_id, try_number from task_instance where dag_id = ? and run_id = ?", (dag_id, run_id)
+        instances = db.execute(
+            "select task_id, try_number, state from task_instance where dag_id = ? and run_id = ?", (dag_id, run_id)
         ).fetchall()
     for task_id, key, value in xcoms:
         text = value if isinstance(value, str) else bytes(value).decode()
         assert len(text) < 1000 and "example.com" not in text and TOKEN not in text, (task_id, key, text)
     returned = {task_id: json.loads(v) for task_id, key, v in xcoms if key == "return_value"}
-    return returned, dict(tries)
+    return returned, {t: n for t, n, _ in instances}, {t: state for t, _, state in instances}
 
 
 def check_pool(client, pool_id: str, images: set[str]) -> None:
@@ -149,6 +156,17 @@ def test_quickstart_under_faults_is_retried_by_airflow_and_creates_each_task_onc
         assert max(tries.values()) > 1, tries  # some step really failed and was retried
         client = make_client(faulty.url, TOKEN, max_attempts=10)
         check_pool(client, returned["create_pool"], quickstart_images(3000))
-        projects = client.http.request("GET", "/projects", params={"limit": 300})["items"]
-        assert len(projects) == 1
-        assert len(client.http.request("GET", "/pools", params={"limit": 300})["items"]) == 1
+        assert len(list(client.iter_projects())) == 1
+        assert len(list(client.iter_pools())) == 1
+
+
+def test_a_bad_tasks_file_fails_in_one_try_despite_retries(airflow_home, system_emulator, make_client, tmp_path):
+    """The example DAGs have retries=3; an invalid task cannot be fixed by retrying, so one try fails the task."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"image": "https://example.com/ok.jpg"}\n{"image": "https://example.com/x.jpg", "colour": 1}\n')
+    conf = json.dumps({"tasks_file": str(path)})
+    output = run_dag(airflow_home, system_emulator.url, "toloka_shoes_quickstart", "-c", conf, expect="failed")
+    assert "input_values.colour" in output and f"{path}[1]" in output
+    returned, tries, states = run_details(airflow_home, "toloka_shoes_quickstart")
+    assert states["upload_tasks"] == "failed" and tries["upload_tasks"] == 1, (states, tries)
+    assert list(make_client(system_emulator.url, TOKEN).iter_tasks(returned["create_pool"])) == []
