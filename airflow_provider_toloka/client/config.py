@@ -34,6 +34,14 @@ class RetryPolicy:
     max_total_seconds: float = 600.0
     retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
 
+    def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise TolokaConfigError(f"max_attempts must be a whole number of at least 1, got {self.max_attempts!r}")
+        for name in ("backoff_base", "backoff_max", "max_total_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise TolokaConfigError(f"{name} must be a non-negative number of seconds, got {value!r}")
+
     def backoff(self, failures: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (full jitter, at least a tenth of the cap)."""
         cap = min(self.backoff_max, self.backoff_base * (2 ** max(failures - 1, 0)))

@@ -96,12 +96,13 @@ class TolokaHook(BaseHook):
                     numbers[setting] = float(value)
                 except (TypeError, ValueError):
                     raise TolokaConfigError(f"{label}extra {setting} must be a number") from None
-        retry = RetryPolicy(
-            max_attempts=int(numbers.pop("max_attempts", RetryPolicy.max_attempts)),
-            backoff_base=numbers.pop("backoff_base", RetryPolicy.backoff_base),
-            max_total_seconds=numbers.pop("max_retry_seconds", RetryPolicy.max_total_seconds),
-        )
         try:
+            attempts = numbers.pop("max_attempts", RetryPolicy.max_attempts)
+            retry = RetryPolicy(
+                max_attempts=int(attempts) if float(attempts).is_integer() else attempts,  # type: ignore[arg-type]
+                backoff_base=numbers.pop("backoff_base", RetryPolicy.backoff_base),
+                max_total_seconds=numbers.pop("max_retry_seconds", RetryPolicy.max_total_seconds),
+            )
             return ClientConfig.from_settings(
                 token=conn.password,
                 environment=_extra(extras, "environment"),

@@ -32,6 +32,8 @@ def load_config(value: Any, field: str, base_dir: str | None = None) -> dict[str
             f"{field} must be a dict, a JSON string or a path to a .json file, got {type(value).__name__}"
         )
     text = value.strip()
+    if text.startswith("["):
+        raise TolokaValidationError(f"{field} is a JSON array; it must be one JSON object (a dict), or a .json file")
     if text.startswith("{"):
         try:
             loaded = json.loads(text)

@@ -15,6 +15,7 @@ from airflow_provider_toloka.client.client import TolokaClient
 from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
 from airflow_provider_toloka.client.errors import (
     TolokaAuthenticationError,
+    TolokaConfigError,
     TolokaError,
     TolokaNetworkError,
     TolokaValidationError,
@@ -137,3 +138,59 @@ def test_token_not_in_logs_of_a_run_with_retries(make_client, shoes_project, sho
         assert WRONG not in caplog.text
         for record in caplog.records:
             assert RIGHT not in str(record.args) and WRONG not in str(record.args)
+
+
+def test_a_key_read_from_a_file_with_its_line_break_works(guarded: TolokaEmulator, make_client) -> None:
+    client = make_client(guarded.url, token=RIGHT + "\n")  # as from $(cat keyfile)
+    assert client.get_requester()["id"]
+
+
+@pytest.mark.parametrize("key", ["abc\ndef-7d1e0b", "abc\r\n\tdef-7d1e0b", "abc def-7d1e0b", "abc\x00def-7d1e0b"])
+def test_a_key_with_control_characters_is_refused_without_echoing_it(key: str) -> None:
+    with pytest.raises(TolokaConfigError, match="whitespace or control characters") as caught:
+        ClientConfig(token=key, base_url="https://sandbox.toloka.dev")
+    assert "def-7d1e0b" not in everything_about(caught.value)
+
+
+@pytest.mark.parametrize("host", ["http://toloka.example.com", "http://10.1.2.3:8080"])
+def test_plain_http_to_another_host_is_refused_unless_allowed(host: str) -> None:
+    with pytest.raises(TolokaConfigError, match="unencrypted"):
+        ClientConfig(token="k", base_url=host)
+    assert ClientConfig(token="k", base_url=host, allow_insecure_http=True).base_url == host
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("localhost:8765", "http://localhost:8765"),
+        ("toloka.example.com", "https://toloka.example.com"),
+    ],
+)
+def test_a_host_without_a_scheme_is_http_only_on_this_machine(host: str, url: str) -> None:
+    assert ClientConfig(token="k", base_url=host).base_url == url
+
+
+def test_https_to_a_plain_http_server_is_one_clear_tls_error(guarded: TolokaEmulator, make_client) -> None:
+    client = make_client(guarded.url.replace("http://", "https://"), token=RIGHT)
+    with pytest.raises(TolokaNetworkError) as caught:
+        client.get_requester()
+    message = str(caught.value)
+    assert "TLS handshake" in message and "http://" in message and "attempt" not in message
+    assert "may or may not" not in message and RIGHT not in everything_about(caught.value)
+
+
+def test_a_get_that_got_no_answer_does_not_claim_it_may_have_taken_effect(make_client) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client(f"http://127.0.0.1:{port}", max_attempts=2)
+    with pytest.raises(TolokaNetworkError, match="after 2 attempt") as caught:
+        client.get_requester()
+    assert "may or may not" not in str(caught.value)
+
+
+@pytest.mark.parametrize("attempts", [0, -1])
+def test_max_attempts_below_one_is_a_config_error(attempts: int) -> None:
+    with pytest.raises(TolokaConfigError, match="max_attempts must be a whole number of at least 1"):
+        RetryPolicy(max_attempts=attempts)

@@ -63,7 +63,7 @@ def test_load_config_from_dict_json_and_file(tmp_path):
         ("{not json", "project_config is not valid JSON"),
         ("missing.json", "project_config: file 'missing.json' not found"),
         ("", "must be a dict, a JSON string or a path"),
-        ('["a JSON list"]', "file '\\[\"a JSON list\"\\]' not found"),
+        ('["a JSON list"]', "project_config is a JSON array; it must be one JSON object"),
     ],
 )
 def test_load_config_names_the_argument(value, message):
