@@ -1,4 +1,10 @@
-"""Shared fixtures: Airflow isolation, a running Toloka emulator, fast-retry clients, the quickstart objects."""
+"""Shared fixtures: Airflow isolation, fast-retry clients, the quickstart objects.
+
+The emulators come from the provider's pytest plugin (``airflow_provider_toloka.testing.pytest_plugin``,
+loaded through its ``pytest11`` entry point): ``toloka_emulator``, ``toloka_emulator_session``,
+``toloka_connection``. ``emulator``, ``toloka_conn`` and ``slow_toloka_conn`` are their older names,
+kept as thin aliases.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,15 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import pytest  # noqa: E402
-
-# ``toloka_default`` pointed at an emulator, for the operator, sensor and trigger tests
-from airflow_context import slow_toloka_conn, toloka_conn  # noqa: E402, F401
+from quickstart import SHOES_POOL, SHOES_PROJECT, TOKEN  # noqa: E402
 
 from airflow_provider_toloka.client.client import TolokaClient  # noqa: E402
 from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy  # noqa: E402
 from airflow_provider_toloka.testing import TolokaEmulator  # noqa: E402
+from airflow_provider_toloka.testing.pytest_plugin import point_connection_at  # noqa: E402
 
-#: The token of the shared emulator.
-TOKEN = "tok-SECRET-5f3a9c1e"
+#: Connection extras of the tests: fast retries.
+FAST_RETRY_EXTRA = {"backoff_base": 0.01}
 
 
 def fast_retry(**overrides: Any) -> RetryPolicy:
@@ -47,61 +52,6 @@ def build_client(url: str, token: str = TOKEN, *, auth_scheme: str = "ApiKey", *
     return TolokaClient(config)
 
 
-SHOES_PROJECT: dict[str, Any] = {
-    "public_name": "Categories of shoes",
-    "public_description": "Look at the picture and determine the category of shoes",
-    "public_instructions": "In this task you will see images of different shoes. You need to determine their category.",
-    "task_spec": {
-        "input_spec": {"image": {"type": "url", "required": True, "hidden": False}},
-        "output_spec": {
-            "result": {
-                "type": "string",
-                "required": True,
-                "hidden": False,
-                "allowed_values": ["boots", "sneakers", "other", "failed to load"],
-            }
-        },
-        "view_spec": {
-            "lock": {"core": "1.7.0", "view.list": "1.0.5", "view.image": "1.2.0", "plugin.toloka": "1.1.8"},
-            "type": "tb",
-            "config": '{"view": {"type": "view.list", "items": []}}',
-            "settings": {"showSkip": True, "showTimer": True, "showSubmit": True},
-        },
-    },
-    "assignments_issuing_type": "AUTOMATED",
-}
-
-SHOES_POOL: dict[str, Any] = {
-    "private_name": "Shoes pool 1",
-    "may_contain_adult_content": True,
-    "reward_per_assignment": 0.02,
-    "assignment_max_duration_seconds": 60,
-    "filter": {"and": [{"or": [{"category": "profile", "key": "languages", "operator": "IN", "value": "RU"}]}]},
-    "quality_control": {
-        "captcha_frequency": "LOW",
-        "configs": [
-            {
-                "collector_config": {"type": "CAPTCHA", "parameters": {"history_size": 10}},
-                "rules": [
-                    {
-                        "conditions": [
-                            {"key": "stored_results_count", "operator": "EQ", "value": 10},
-                            {"key": "success_rate", "operator": "LTE", "value": 70.0},
-                        ],
-                        "action": {
-                            "type": "RESTRICTION_V2",
-                            "parameters": {"scope": "PROJECT", "duration_unit": "DAYS", "duration": 3},
-                        },
-                    }
-                ],
-            }
-        ],
-    },
-    "mixer_config": {"real_tasks_count": 3, "golden_tasks_count": 0, "training_tasks_count": 0},
-    "defaults": {"default_overlap_for_new_task_suites": 3},
-}
-
-
 @pytest.fixture(scope="session")
 def airflow_home() -> str:
     """The isolated AIRFLOW_HOME that this test session uses."""
@@ -115,10 +65,36 @@ def token() -> str:
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[TolokaEmulator]:
-    """One emulator for the session: token TOKEN, fast operations, quotas out of the way."""
-    with TolokaEmulator(token=TOKEN, operation_delay=0.05, projects_per_minute=100_000) as running:
-        yield running
+def toloka_emulator_options() -> dict[str, Any]:
+    """The plugin's emulators in these tests: token TOKEN, fast operations, quotas out of the way."""
+    return {"token": TOKEN, "operation_delay": 0.05, "projects_per_minute": 100_000}
+
+
+@pytest.fixture(scope="session")
+def emulator(toloka_emulator_session: TolokaEmulator) -> TolokaEmulator:
+    """The session emulator (older name of ``toloka_emulator_session``)."""
+    return toloka_emulator_session
+
+
+@pytest.fixture
+def toloka_conn(monkeypatch: pytest.MonkeyPatch, toloka_emulator_session: TolokaEmulator) -> str:
+    """``toloka_default`` on the session emulator, with fast retries, for this test; returns its URL."""
+    return point_connection_at(monkeypatch, toloka_emulator_session, **FAST_RETRY_EXTRA).url
+
+
+@pytest.fixture
+def slow_toloka_conn(
+    monkeypatch: pytest.MonkeyPatch,
+    toloka_emulator_options: dict[str, Any],
+    make_client: Callable[..., TolokaClient],
+) -> Iterator[TolokaClient]:
+    """``toloka_default`` on a fresh emulator whose operations take 30 s; yields a client of it.
+
+    Equivalent to ``@pytest.mark.toloka_emulator(operation_delay=30)`` with ``toloka_connection``.
+    """
+    with TolokaEmulator(**{**toloka_emulator_options, "operation_delay": 30}) as slow:
+        point_connection_at(monkeypatch, slow, **FAST_RETRY_EXTRA)
+        yield make_client(slow.url)
 
 
 @pytest.fixture

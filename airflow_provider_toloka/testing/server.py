@@ -7,7 +7,9 @@ import socket
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -67,46 +69,26 @@ class TolokaEmulator:
     Use it as a context manager::
 
         with TolokaEmulator(token="secret", operation_delay=0.1) as emulator:
-            client = SomeClient(url=emulator.url, token="secret")
+            client = SomeClient(url=emulator.url, token=emulator.token)
 
-    :param token: when set, requests must authenticate with exactly this token.
-    :param operation_delay: seconds an asynchronous operation takes.
-    :param fail_rate: fraction of requests answered 500/503 or dropped after processing.
-    :param rps: requests per second before 429 (None: unlimited).
-    :param seed: seed of the fault injection.
-    :param projects_per_minute: project creations per quota window.
-    :param tasks_per_minute: tasks per quota window.
-    :param quota_window: quota window in seconds.
+    :param config: the emulator's behaviour (defaults: ``EmulatorConfig()``).
     :param host: interface to listen on (loopback by default).
     :param port: port to listen on (0: a free port).
     :param startup_timeout: seconds to wait for the server to start.
+    :param options: ``EmulatorConfig`` fields (token, operation_delay, fail_rate, rps, seed, quotas),
+        applied over ``config``.
     """
 
     def __init__(
         self,
+        config: EmulatorConfig | None = None,
         *,
-        token: str | None = None,
-        operation_delay: float = 0.2,
-        fail_rate: float = 0.0,
-        rps: float | None = None,
-        seed: int | None = None,
-        projects_per_minute: int = 20,
-        tasks_per_minute: int = 100_000,
-        quota_window: float = 60.0,
         host: str = DEFAULT_HOST,
         port: int = 0,
         startup_timeout: float = 10.0,
+        **options: Any,
     ) -> None:
-        self.config = EmulatorConfig(
-            token=token,
-            operation_delay=operation_delay,
-            fail_rate=fail_rate,
-            rps=rps,
-            seed=seed,
-            projects_per_minute=projects_per_minute,
-            tasks_per_minute=tasks_per_minute,
-            quota_window=quota_window,
-        )
+        self.config = replace(config, **options) if config is not None else EmulatorConfig(**options)
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
@@ -119,6 +101,11 @@ class TolokaEmulator:
     def api_url(self) -> str:
         """The API root, ``{url}/api/v1``."""
         return self.url + API_PREFIX
+
+    @property
+    def token(self) -> str | None:
+        """The token requests must carry (None: any non-empty token)."""
+        return self.config.token
 
     @property
     def fault_counts(self) -> Counter[str]:

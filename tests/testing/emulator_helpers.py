@@ -5,20 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from quickstart import SHOES_PROJECT, TOKEN
 
-TOKEN = "test-token"
-
-SHOES_PROJECT: dict[str, Any] = {
-    "public_name": "Categories of shoes",
-    "public_description": "Look at the picture and determine the category of shoes",
-    "task_spec": {
-        "input_spec": {"image": {"type": "url", "required": True, "hidden": False}},
-        "output_spec": {
-            "result": {"type": "string", "required": True, "allowed_values": ["boots", "sneakers", "other"]}
-        },
-    },
-    "assignments_issuing_type": "AUTOMATED",
-}
+__all__ = ["SHOES_PROJECT", "TOKEN", "Api", "pool_body", "task"]
 
 
 def pool_body(project_id: str, **extra: Any) -> dict[str, Any]:

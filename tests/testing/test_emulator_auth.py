@@ -10,8 +10,10 @@ from airflow_provider_toloka.testing import TolokaEmulator
 
 
 @pytest.mark.parametrize("scheme", ["OAuth", "ApiKey"])
-def test_both_schemes_accepted(emulator: TolokaEmulator, scheme: str) -> None:
-    response = requests.get(f"{emulator.api_url}/requester", headers={"Authorization": f"{scheme} {TOKEN}"}, timeout=10)
+def test_both_schemes_accepted(toloka_emulator: TolokaEmulator, scheme: str) -> None:
+    response = requests.get(
+        f"{toloka_emulator.api_url}/requester", headers={"Authorization": f"{scheme} {TOKEN}"}, timeout=10
+    )
     assert response.status_code == 200
     assert set(response.json()) >= {"id", "balance", "public_name", "company"}
 
@@ -20,9 +22,9 @@ def test_both_schemes_accepted(emulator: TolokaEmulator, scheme: str) -> None:
     "header",
     [None, f"Bearer {TOKEN}", "OAuth ", "ApiKey", f"OAuth {TOKEN}x", "OAuth wrong"],
 )
-def test_bad_credentials_are_401(emulator: TolokaEmulator, header: str | None) -> None:
+def test_bad_credentials_are_401(toloka_emulator: TolokaEmulator, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    response = requests.post(f"{emulator.api_url}/projects", json={}, headers=headers, timeout=10)
+    response = requests.post(f"{toloka_emulator.api_url}/projects", json={}, headers=headers, timeout=10)
     assert response.status_code == 401
     body = response.json()
     assert body["code"] == "AUTHENTICATION_ERROR"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from emulator_helpers import Api, task
+
+pytestmark = pytest.mark.toloka_emulator(operation_delay=0.3)
 
 
 def finish(api: Api, operation: dict, timeout: float = 5.0) -> dict:

@@ -110,11 +110,11 @@ def test_list_projects_sort_filter_and_paging(api: Api) -> None:
     assert api.get("/projects", params={"limit": "0"}).status_code == 400
 
 
-def test_list_pools_by_project_and_status(api: Api, emulator: TolokaEmulator) -> None:
+def test_list_pools_by_project_and_status(api: Api, toloka_emulator: TolokaEmulator) -> None:
     first, second = api.project(), api.project()
     pools = [api.pool(first), api.pool(first), api.pool(second)]
     listed = api.get("/pools", params={"project_id": first}).json()
     assert [p["id"] for p in listed["items"]] == pools[:2]
     assert api.get("/pools", params={"status": "OPEN"}).json()["items"] == []
     assert len(api.get("/pools", params={"status": "CLOSED"}).json()["items"]) == 3
-    assert emulator.state.get_pool(pools[2])["project_id"] == second
+    assert toloka_emulator.state.get_pool(pools[2])["project_id"] == second

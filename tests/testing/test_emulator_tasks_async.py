@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
 from emulator_helpers import Api, task
 
 from airflow_provider_toloka.testing import TolokaEmulator
+
+pytestmark = pytest.mark.toloka_emulator(operation_delay=0.3)
 
 ASYNC = {"async_mode": "true"}
 
@@ -22,7 +25,7 @@ def wait_status(api: Api, operation_id: str, statuses: tuple[str, ...], timeout:
     raise AssertionError(f"operation {operation_id} never reached {statuses}")
 
 
-def test_operation_lifecycle_and_details(api: Api, emulator: TolokaEmulator) -> None:
+def test_operation_lifecycle_and_details(api: Api, toloka_emulator: TolokaEmulator) -> None:
     pool_id = api.pool()
     operation_id = str(uuid.uuid4())
     params = {**ASYNC, "operation_id": operation_id, "skip_invalid_items": "true"}
@@ -60,11 +63,12 @@ def test_operation_lifecycle_and_details(api: Api, emulator: TolokaEmulator) -> 
     assert log[1]["output"]["input_values.image"]["code"] == "VALUE_REQUIRED"
 
 
-def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_emulator: TolokaEmulator) -> None:
-    pool_id = instant_api.pool()
-    response = instant_api.post("/tasks", json=[task(pool_id), task(pool_id, image=1)], params=ASYNC)
+@pytest.mark.toloka_emulator(operation_delay=0)
+def test_async_without_skip_fails_and_creates_nothing(api: Api, toloka_emulator: TolokaEmulator) -> None:
+    pool_id = api.pool()
+    response = api.post("/tasks", json=[task(pool_id), task(pool_id, image=1)], params=ASYNC)
     assert response.status_code == 202
-    operation = instant_api.get(f"/operations/{response.json()['id']}").json()
+    operation = api.get(f"/operations/{response.json()['id']}").json()
     assert operation["status"] == "FAIL"
     assert operation["details"] == {
         "total_count": 2,
@@ -73,13 +77,13 @@ def test_async_without_skip_fails_and_creates_nothing(instant_api: Api, instant_
         "success_count": 0,
         "failed_count": 2,
     }
-    assert instant_emulator.state.task_count(pool_id) == 0
-    log = instant_api.get(f"/operations/{operation['id']}/log").json()
+    assert toloka_emulator.state.task_count(pool_id) == 0
+    log = api.get(f"/operations/{operation['id']}/log").json()
     assert [line["success"] for line in log] == [False, False]
     assert log[1]["output"]["input_values.image"]["code"] == "INVALID_TYPE"
 
 
-def test_operation_already_exists(api: Api, emulator: TolokaEmulator) -> None:
+def test_operation_already_exists(api: Api, toloka_emulator: TolokaEmulator) -> None:
     pool_id = api.pool()
     operation_id = str(uuid.uuid4())
     params = {**ASYNC, "operation_id": operation_id}
@@ -88,9 +92,9 @@ def test_operation_already_exists(api: Api, emulator: TolokaEmulator) -> None:
     assert again.status_code == 409
     assert again.json()["code"] == "OPERATION_ALREADY_EXISTS"
     wait_status(api, operation_id, ("SUCCESS",))
-    assert emulator.state.task_count(pool_id) == 4
+    assert toloka_emulator.state.task_count(pool_id) == 4
     assert api.post("/tasks", json=[task(pool_id)], params=params).status_code == 409
-    assert emulator.state.task_count(pool_id) == 4
+    assert toloka_emulator.state.task_count(pool_id) == 4
 
 
 def test_operation_id_must_be_uuid(api: Api) -> None:
@@ -100,25 +104,28 @@ def test_operation_id_must_be_uuid(api: Api) -> None:
     assert "operation_id" in response.json()["payload"]
 
 
-def test_open_pool_after_upload(instant_api: Api) -> None:
-    pool_id = instant_api.pool()
-    response = instant_api.post("/tasks", json=[task(pool_id)], params={**ASYNC, "open_pool": "true"})
+@pytest.mark.toloka_emulator(operation_delay=0)
+def test_open_pool_after_upload(api: Api) -> None:
+    pool_id = api.pool()
+    response = api.post("/tasks", json=[task(pool_id)], params={**ASYNC, "open_pool": "true"})
     assert response.json()["status"] == "SUCCESS"
-    assert instant_api.get(f"/pools/{pool_id}").json()["status"] == "OPEN"
+    assert api.get(f"/pools/{pool_id}").json()["status"] == "OPEN"
 
 
-def test_list_operations(instant_api: Api) -> None:
-    pool_id = instant_api.pool()
-    ids = [instant_api.post("/tasks", json=[task(pool_id)], params=ASYNC).json()["id"] for _ in range(3)]
-    listed = instant_api.get("/operations", params={"type": "TASK.BATCH_CREATE", "status": "SUCCESS"}).json()
+@pytest.mark.toloka_emulator(operation_delay=0)
+def test_list_operations(api: Api) -> None:
+    pool_id = api.pool()
+    ids = [api.post("/tasks", json=[task(pool_id)], params=ASYNC).json()["id"] for _ in range(3)]
+    listed = api.get("/operations", params={"type": "TASK.BATCH_CREATE", "status": "SUCCESS"}).json()
     assert sorted(op["id"] for op in listed["items"]) == sorted(ids)
-    assert instant_api.get("/operations", params={"type": "POOL.OPEN"}).json()["items"] == []
-    page = instant_api.get("/operations", params={"limit": 2}).json()
+    assert api.get("/operations", params={"type": "POOL.OPEN"}).json()["items"] == []
+    page = api.get("/operations", params={"limit": 2}).json()
     assert len(page["items"]) == 2 and page["has_more"] is True
 
 
-def test_async_request_limit(instant_api: Api) -> None:
-    pool_id = instant_api.pool()
-    response = instant_api.post("/tasks", json=[task(pool_id)] * 100_001, params=ASYNC)
+@pytest.mark.toloka_emulator(operation_delay=0)
+def test_async_request_limit(api: Api) -> None:
+    pool_id = api.pool()
+    response = api.post("/tasks", json=[task(pool_id)] * 100_001, params=ASYNC)
     assert response.status_code == 400
     assert "100000" in response.json()["message"]

@@ -7,7 +7,7 @@ from emulator_helpers import Api, task
 from airflow_provider_toloka.testing import TolokaEmulator
 
 
-def test_sync_items_keyed_by_index_with_validation_errors(api: Api, emulator: TolokaEmulator) -> None:
+def test_sync_items_keyed_by_index_with_validation_errors(api: Api, toloka_emulator: TolokaEmulator) -> None:
     pool_id = api.pool()
     body = [task(pool_id, overlap=2), task(pool_id, image=None), task(pool_id, image=7), task("999999")]
     response = api.post("/tasks", json=body, params={"skip_invalid_items": "true"})
@@ -28,10 +28,10 @@ def test_sync_items_keyed_by_index_with_validation_errors(api: Api, emulator: To
     assert errors["2"]["input_values.image"]["code"] == "INVALID_TYPE"
     assert errors["3"]["pool_id"]["code"] == "DOES_NOT_EXIST"
     assert api.get(f"/tasks/{created['id']}").json() == created
-    assert emulator.state.task_count(pool_id) == 1
+    assert toloka_emulator.state.task_count(pool_id) == 1
 
 
-def test_sync_without_skip_creates_nothing_on_invalid_item(api: Api, emulator: TolokaEmulator) -> None:
+def test_sync_without_skip_creates_nothing_on_invalid_item(api: Api, toloka_emulator: TolokaEmulator) -> None:
     pool_id = api.pool()
     response = api.post("/tasks", json=[task(pool_id), task(pool_id, image=None)])
     assert response.status_code == 400
@@ -39,11 +39,11 @@ def test_sync_without_skip_creates_nothing_on_invalid_item(api: Api, emulator: T
     assert error["code"] == "VALIDATION_ERROR"
     assert list(error["payload"]) == ["1"]
     assert error["payload"]["1"]["input_values.image"]["code"] == "VALUE_REQUIRED"
-    assert emulator.state.task_count(pool_id) == 0
+    assert toloka_emulator.state.task_count(pool_id) == 0
     body = [task(pool_id), task(pool_id, image=None)]
     skipped = api.post("/tasks", json=body, params={"skip_invalid_items": "false"})
     assert skipped.status_code == 400
-    assert emulator.state.task_count(pool_id) == 0
+    assert toloka_emulator.state.task_count(pool_id) == 0
 
 
 def test_overlap_defaults_from_pool(api: Api) -> None:
@@ -68,13 +68,13 @@ def test_single_task_object(api: Api) -> None:
     }
 
 
-def test_sync_request_limit(api: Api, emulator: TolokaEmulator) -> None:
+def test_sync_request_limit(api: Api, toloka_emulator: TolokaEmulator) -> None:
     pool_id = api.pool()
     response = api.post("/tasks", json=[task(pool_id)] * 5001)
     assert response.status_code == 400
     assert response.json()["code"] == "VALIDATION_ERROR"
     assert "5000" in response.json()["message"]
-    assert emulator.state.task_count(pool_id) == 0
+    assert toloka_emulator.state.task_count(pool_id) == 0
     assert len(api.create("/tasks", [task(pool_id)] * 5000)["items"]) == 5000
 
 
