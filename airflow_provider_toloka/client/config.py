@@ -25,19 +25,23 @@ class RetryPolicy:
     :param max_attempts: attempts in all for one request failing with a network error or 5xx/408.
     :param backoff_base: first backoff in seconds; it doubles each attempt, with full jitter.
     :param backoff_max: cap of one backoff.
-    :param max_total_seconds: bound on the time spent waiting for one request, 429 waits included.
+    :param max_total_seconds: bound on the time one request spends failing (network errors, 5xx).
+    :param max_quota_wait_seconds: bound on the time one request spends waiting out per-second and
+        per-minute quotas (429). These waits do not count against ``max_total_seconds``: the API is
+        answering, and a busy quota shared by many uploads is progress delayed, not a failure.
     """
 
     max_attempts: int = 6
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     max_total_seconds: float = 600.0
+    max_quota_wait_seconds: float = 3600.0
     retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
             raise TolokaConfigError(f"max_attempts must be a whole number of at least 1, got {self.max_attempts!r}")
-        for name in ("backoff_base", "backoff_max", "max_total_seconds"):
+        for name in ("backoff_base", "backoff_max", "max_total_seconds", "max_quota_wait_seconds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
                 raise TolokaConfigError(f"{name} must be a non-negative number of seconds, got {value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,9 @@ from airflow_provider_toloka.client.errors import TolokaRateLimitError, api_erro
 
 #: Quota intervals of a 429 that are waited out (None: a plain rate limit); HOUR and DAY are raised at once.
 WAITABLE_INTERVALS = frozenset({None, "MIN", "MINUTE", "SECOND"})
+#: A quota wait is lengthened by up to this fraction (at least half a second), at random, so that
+#: uploads that hit a quota together do not all come back at the same instant.
+QUOTA_JITTER = 0.25
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -36,9 +40,11 @@ class RetryState:
     retry_unsafe: bool
     started: float = field(default_factory=time.monotonic)
     failures: int = 0
+    quota_waited: float = 0.0
 
     def _within_budget(self, delay: float) -> bool:
-        return time.monotonic() - self.started + delay <= self.policy.max_total_seconds
+        failing = time.monotonic() - self.started - self.quota_waited
+        return failing + delay <= self.policy.max_total_seconds
 
     def after_exception(self, sent: bool) -> float | None:
         """Seconds to wait after a network error, or None to give up.
@@ -56,8 +62,8 @@ class RetryState:
     def after_status(self, status: int, headers: Any, body: Any, method: str, path: str) -> float | None:
         """Seconds to wait after an error status, or None to raise it.
 
-        A 429 is waited out (``Retry-After``, else the backoff) while the time budget lasts,
-        unless its quota interval is an hour or a day.
+        A 429 is waited out (``Retry-After``, else the backoff, plus jitter) while the quota-wait
+        budget lasts, unless its quota interval is an hour or a day.
         """
         if status not in self.policy.retry_statuses:
             return None
@@ -68,17 +74,20 @@ class RetryState:
                 return None
             retry_after = parse_retry_after(headers.get("Retry-After"))
             delay = retry_after if retry_after is not None else min(60.0, self.policy.backoff(self.failures + 1))
-            if not self._within_budget(delay):
+            delay += random.uniform(0.0, max(0.5, QUOTA_JITTER * delay))
+            if self.quota_waited + delay > self.policy.max_quota_wait_seconds:
                 error = api_error_from_response(status, body, method, path)
+                budget = self.policy.max_quota_wait_seconds
                 raise TolokaRateLimitError(
                     error.status,
                     error.code,
-                    f"{error.message} (gave up after waiting {self.policy.max_total_seconds:.0f}s in all)",
+                    f"{error.message} (gave up: waiting for the quota would pass {budget:.0f}s in all)",
                     error.request_id,
                     error.payload,
                     method,
                     path,
                 )
+            self.quota_waited += delay
             return delay
         if not self.retry_unsafe:
             return None

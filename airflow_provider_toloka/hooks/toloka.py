@@ -47,7 +47,8 @@ class TolokaHook(BaseHook):
     = ``sandbox`` (default) or ``production``; extra ``auth_scheme`` = ``ApiKey`` (default) or
     ``OAuth``; host = a base URL override such as ``http://127.0.0.1:8765``. Optional extras:
     ``connect_timeout`` and ``read_timeout`` (seconds), ``max_attempts`` (attempts for one
-    request), ``backoff_base`` (first backoff, seconds), ``max_retry_seconds`` (retry budget) and
+    request), ``backoff_base`` (first backoff, seconds), ``max_retry_seconds`` (retry budget of failures),
+    ``max_quota_wait`` (seconds one request may wait out minute quotas) and
     ``allow_insecure_http`` (plain http:// to a host other than this machine).
 
     :param toloka_conn_id: the connection id.
@@ -89,7 +90,15 @@ class TolokaHook(BaseHook):
 
         extras = conn.extra_dejson or {}
         numbers: dict[str, float] = {}
-        for setting in ("connect_timeout", "read_timeout", "max_attempts", "backoff_base", "max_retry_seconds"):
+        settings = (
+            "connect_timeout",
+            "read_timeout",
+            "max_attempts",
+            "backoff_base",
+            "max_retry_seconds",
+            "max_quota_wait",
+        )
+        for setting in settings:
             value = _extra(extras, setting)
             if value not in (None, ""):
                 try:
@@ -102,6 +111,7 @@ class TolokaHook(BaseHook):
                 max_attempts=int(attempts) if float(attempts).is_integer() else attempts,  # type: ignore[arg-type]
                 backoff_base=numbers.pop("backoff_base", RetryPolicy.backoff_base),
                 max_total_seconds=numbers.pop("max_retry_seconds", RetryPolicy.max_total_seconds),
+                max_quota_wait_seconds=numbers.pop("max_quota_wait", RetryPolicy.max_quota_wait_seconds),
             )
             return ClientConfig.from_settings(
                 token=conn.password,

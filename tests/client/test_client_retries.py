@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -114,7 +115,7 @@ def test_task_quota_429_is_waited_out(make_client, shoes_project, shoes_pool, ca
         assert len(result.operation_ids) == 6
         assert all(operation.status == "SUCCESS" for operation in result.operations)
         assert emulator.state.task_count(pool.id) == 600
-        assert "POST /tasks answered 429; retrying in 1.0s" in caplog.text
+        assert re.search(r"POST /tasks answered 429; retrying in 1\.[0-9]s", caplog.text)
         assert 0.9 <= elapsed < 10
 
 
@@ -150,16 +151,39 @@ def test_hour_and_day_quotas_are_not_waited(interval: str) -> None:
         assert len(fake.requests) == 2
 
 
-def test_minute_quota_beyond_the_retry_budget_gives_up() -> None:
+def test_minute_quota_beyond_the_quota_wait_budget_gives_up() -> None:
     from airflow_provider_toloka.client.client import TolokaClient
 
-    retry = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.05, max_total_seconds=1.0)
+    retry = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.05, max_quota_wait_seconds=1.0)
     with FakeApi([too_many("MIN", "30")]) as fake:
         started = time.monotonic()
-        with pytest.raises(TolokaRateLimitError, match=r"gave up after waiting 1s in all"):
+        with pytest.raises(TolokaRateLimitError, match=r"gave up: waiting for the quota would pass 1s in all"):
             TolokaClient(config(fake.url, retry)).get_requester()
         assert time.monotonic() - started < 1
         assert len(fake.requests) == 1
+
+
+def test_quota_waits_do_not_use_up_the_failure_budget() -> None:
+    """A request that waits out minute quotas longer than max_total_seconds still succeeds."""
+    from airflow_provider_toloka.client.client import TolokaClient
+
+    retry = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.05, max_total_seconds=0.5)
+    answers = [too_many("MIN", "0.3")] * 3 + [(200, {}, {"id": "me"})]
+    with FakeApi(answers) as fake:
+        started = time.monotonic()
+        assert TolokaClient(config(fake.url, retry)).get_requester() == {"id": "me"}
+        assert time.monotonic() - started > 0.9 and len(fake.requests) == 4
+
+
+def test_quota_waits_are_spread_with_jitter() -> None:
+    """Uploads that hit a quota together come back at different moments, never before Retry-After."""
+    body = {"code": "TOO_MANY_REQUESTS", "payload": {"interval": "MIN"}}
+    delays = [
+        RetryState(RetryPolicy(), retry_unsafe=True).after_status(429, {"Retry-After": "10"}, body, "POST", "/tasks")
+        for _ in range(50)
+    ]
+    assert all(10.0 <= delay <= 12.5 for delay in delays)
+    assert len({round(delay, 3) for delay in delays}) > 40 and max(delays) - min(delays) > 1.0
 
 
 def test_429_without_retry_after_backs_off_then_succeeds() -> None:
