@@ -170,3 +170,16 @@ def test_a_bad_tasks_file_fails_in_one_try_despite_retries(airflow_home, system_
     returned, tries, states = run_details(airflow_home, "toloka_shoes_quickstart")
     assert states["upload_tasks"] == "failed" and tries["upload_tasks"] == 1, (states, tries)
     assert list(make_client(system_emulator.url, TOKEN).iter_tasks(returned["create_pool"])) == []
+
+
+def test_an_upload_waiting_deferrably_resumes_under_dags_test(airflow_home, make_client, shoes_project, shoes_pool):
+    """``wait_for_completion=True, deferrable=True`` resumes from the trigger's event alone (no defer kwargs)."""
+    with TolokaEmulator(token=TOKEN, operation_delay=2) as slow:
+        client = make_client(slow.url, TOKEN)
+        pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
+        env = {**airflow_home, "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).parent / "dags")}
+        output = run_dag(env, slow.url, "toloka_upload_and_wait", "-c", json.dumps({"pool_id": pool_id}))
+        assert output.count("Pausing task as DEFERRED") == 2  # the upload's wait and POOL.OPEN
+        returned, tries, _ = run_details(airflow_home, "toloka_upload_and_wait")
+        assert tries == {"upload": 1, "open": 1} and returned["open"] == pool_id
+        assert len(list(client.iter_tasks(pool_id))) == 20 and client.get_pool(pool_id).status == "OPEN"
