@@ -1,8 +1,7 @@
-"""Streaming tasks into validated, serialized batches with deterministic operation ids."""
+"""Streaming tasks into validated, serialized batches, and the enumerable operation ids of an upload."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -20,11 +19,19 @@ MAX_KEPT_ERRORS = 1000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def upload_operation_id(idempotency_key: str | None, number: int) -> str:
+    """The id of an upload's ``number``-th operation: derived from the key and the number only, so
+    a retry can enumerate what earlier tries sent whatever their batches held; random without a key."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(OPERATION_NAMESPACE, f"{idempotency_key}/{number}"))
+
+
 @dataclass
 class Batch:
     """One request's worth of tasks, already serialized.
 
-    :param number: the batch's position in the upload, from 0.
+    :param number: the batch's position in this pass over the tasks, from 0.
     :param start: global index of its first task.
     :param body: the JSON array, as bytes.
     :param count: how many tasks it holds.
@@ -41,12 +48,19 @@ class Batch:
         """The caller's index of the batch's ``local``-th task."""
         return self.positions[local] if self.positions is not None else self.start + local
 
-    def operation_id(self, idempotency_key: str | None) -> str:
-        """A deterministic id (from the key, the batch number and its content), or a random one."""
-        if idempotency_key is None:
-            return str(uuid.uuid4())
-        digest = hashlib.sha256(self.body).hexdigest()
-        return str(uuid.uuid5(OPERATION_NAMESPACE, f"{idempotency_key}/{self.number}/{digest}"))
+    def tasks(self) -> list[dict[str, Any]]:
+        """The batch's tasks, parsed back from its body."""
+        return json.loads(self.body)
+
+    def without(self, drop: Callable[[dict[str, Any]], bool], number: int) -> Batch | None:
+        """This batch minus the tasks ``drop`` picks, renumbered; None when none is left."""
+        kept = [(self.global_index(local), task) for local, task in enumerate(self.tasks()) if not drop(task)]
+        if not kept:
+            return None
+        positions = [index for index, _ in kept]
+        contiguous = positions[-1] - positions[0] == len(positions) - 1
+        body = _dumps([task for _, task in kept]).encode()
+        return Batch(number, positions[0], body, len(kept), None if contiguous else positions)
 
 
 @dataclass
@@ -70,6 +84,8 @@ class TaskBatcher:
 
     :param validator_for: pool id -> validator (None to skip local validation).
     :param skip_invalid_items: drop invalid tasks (recorded in ``errors``) instead of raising.
+    :param already_present: task -> whether it is already in the API (then it is not sent, and
+        counted in ``already_present_count``); called once per valid task, in input order.
     """
 
     def __init__(
@@ -81,6 +97,7 @@ class TaskBatcher:
         validator_for: Callable[[str], InputValidator | None] | None = None,
         skip_invalid_items: bool = False,
         source: str = "tasks",
+        already_present: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -90,6 +107,8 @@ class TaskBatcher:
         self.validator_for = validator_for
         self.skip_invalid_items = skip_invalid_items
         self.source = source
+        self.already_present = already_present
+        self.already_present_count = 0
         self.errors = ErrorLog()
         self.skipped: list[int] = []
 
@@ -132,9 +151,10 @@ class TaskBatcher:
         """Yield the tasks to send, completed; raise on the first invalid one unless skipping.
 
         This loop runs once per task: the validator is looked up once per run of tasks of the
-        same pool. Skipped indexes are appended to ``self.skipped``.
+        same pool. Indexes of skipped tasks (invalid or already present) are appended to ``self.skipped``.
         """
         is_ready, prepare, validator_for = self._is_ready, self._prepare, self.validator_for
+        already_present = self.already_present
         last_pool: Any = None
         validator: InputValidator | None = None
         for index, raw in enumerate(tasks):
@@ -148,6 +168,10 @@ class TaskBatcher:
                     if problem:
                         self._reject(index, problem)
                         continue
+            if already_present is not None and already_present(task):
+                self.already_present_count += 1
+                self.skipped.append(index)
+                continue
             yield task
 
     def check(self, tasks: Iterable[Any]) -> int:

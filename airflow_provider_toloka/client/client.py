@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_toloka.client.batching import Batch, TaskBatcher
+from airflow_provider_toloka.client.batching import Batch, TaskBatcher, upload_operation_id
 from airflow_provider_toloka.client.config import ClientConfig
 from airflow_provider_toloka.client.errors import (
     TolokaConflictError,
@@ -21,6 +21,7 @@ from airflow_provider_toloka.client.http import HttpTransport
 from airflow_provider_toloka.client.models import Operation, Pool, Project, pool_errors, project_errors
 from airflow_provider_toloka.client.operations import OperationTracker
 from airflow_provider_toloka.client.progress import UploadProgress
+from airflow_provider_toloka.client.resume import EarlierUpload, TaskMultiset, UploadReader
 from airflow_provider_toloka.client.validation import Error, InputValidator, format_errors
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class UploadResult:
     :param validation_errors: caller's task index -> field errors (skipped tasks; at most 1,000 kept).
     :param invalid_count: how many tasks were invalid in all.
     :param operations: the finished operations, when the upload waited for them.
+    :param tasks_already_present: input tasks not sent because earlier tries of the upload created them.
     """
 
     operation_ids: list[str] = field(default_factory=list)
@@ -50,6 +52,7 @@ class UploadResult:
     validation_errors: dict[int, dict[str, Error]] = field(default_factory=dict)
     invalid_count: int = 0
     operations: list[Operation] = field(default_factory=list)
+    tasks_already_present: int = 0
 
 
 def _flag(value: bool) -> str:
@@ -249,6 +252,7 @@ class TolokaClient:
         validate: bool = True,
         skip_invalid_items: bool = False,
         source: str = "tasks",
+        already_present: Callable[[dict[str, Any]], bool] | None = None,
     ) -> TaskBatcher:
         return TaskBatcher(
             batch_size=batch_size,
@@ -257,6 +261,7 @@ class TolokaClient:
             validator_for=self.validator_for_pool if validate else None,
             skip_invalid_items=skip_invalid_items,
             source=source,
+            already_present=already_present,
         )
 
     def check_tasks(
@@ -298,9 +303,12 @@ class TolokaClient:
     ) -> UploadResult:
         """Upload tasks from any iterable, streaming them in batches.
 
-        In async mode (the default) every batch is one TASK.BATCH_CREATE operation whose id is
-        derived from ``idempotency_key``, the batch number and the batch's content, so running the
-        same upload again creates every task exactly once. Sync mode returns the created ids.
+        In async mode (the default) every batch is one TASK.BATCH_CREATE operation. With an
+        ``idempotency_key``, operation ids are derived from the key and a running number, so a
+        retry finds what earlier tries created (waiting for their operations to finish) and sends
+        only the input tasks not among it, whatever the order, batching or size of its input: each
+        input task is created once (see :mod:`~airflow_provider_toloka.client.resume`). Sync mode
+        returns the created ids; it has no operation ids, so a retry in sync mode sends everything.
 
         :param tasks: task objects or bare input values; a list, a generator, a file reader.
         :param pool_id: the pool for tasks that do not name one.
@@ -310,6 +318,7 @@ class TolokaClient:
             checked whole before the first request and counted for the progress ETA; a one-pass
             stream (a generator) is checked batch by batch.
         :param wait: wait for the operations to finish (raising if one fails).
+        :param wait_timeout: seconds to wait at most for them, and for earlier tries' operations.
         :param total: the number of tasks, when known, for the progress ETA.
         :param source: how to name the input in error messages, e.g. a file path.
         """
@@ -328,6 +337,9 @@ class TolokaClient:
             self.log.info("Checked %s valid task(s) from %s against the project's input_spec", checked, source)
             total = checked if total is None or skip_invalid_items else total
             validate = skip_invalid_items  # only to drop the invalid ones again while sending
+        keyed = async_mode and idempotency_key is not None
+        earlier = self._earlier_upload(idempotency_key, pool_id, wait_timeout) if keyed else EarlierUpload()
+        present = earlier.present
         batcher = self._batcher(
             pool_id,
             batch_size=size,
@@ -335,6 +347,7 @@ class TolokaClient:
             validate=validate,
             skip_invalid_items=skip_invalid_items,
             source=source,
+            already_present=present.take if keyed else None,
         )
         params = {
             "async_mode": _flag(async_mode),
@@ -342,36 +355,117 @@ class TolokaClient:
             "skip_invalid_items": _flag(skip_invalid_items),
             "open_pool": _flag(open_pool),
         }
-        result = UploadResult()
-        progress = UploadProgress(self.log, total)
+        result = UploadResult(operation_ids=[op.id for op in earlier.operations if op.status != "FAIL"])
+        number = earlier.next_number
+        progress = UploadProgress(self.log, total - len(present) if total and total > len(present) else total)
         for batch in batcher.batches(tasks):
             if async_mode:
-                result.operation_ids.append(self._submit_async(batch, params, idempotency_key).id)
+                operations, sent, number = self._submit_async(
+                    batch, params, idempotency_key, number, present, wait_timeout
+                )
+                result.operation_ids.extend(operation.id for operation in operations)
             else:
                 self._submit_sync(batch, params, result)
-            result.tasks_sent += batch.count
+                sent = batch.count
+            result.tasks_sent += sent
             progress.advance(batch.count)
         progress.finish()
         for index, problem in batcher.errors.errors.items():
             result.validation_errors.setdefault(index, problem)
         result.invalid_count += batcher.errors.count
+        result.tasks_already_present = batcher.already_present_count
+        if keyed and earlier.operations:
+            self._log_resumed(earlier, result, present)
         if wait:
             tracker = self.wait_operations(result.operation_ids, timeout=wait_timeout)
             result.operations = [tracker.finished[i] for i in tracker.operation_ids]
         return result
 
-    def _submit_async(self, batch: Batch, params: dict[str, str], key: str | None) -> Operation:
-        operation_id = batch.operation_id(key)
-        try:
-            answer = self.http.request(
-                "POST", "/tasks", params={**params, "operation_id": operation_id}, data=batch.body, idempotent=True
+    def _earlier_upload(self, key: str, pool_id: str | None, timeout: float) -> EarlierUpload:
+        """What earlier tries with this key created (one 404 GET when there was none)."""
+        earlier = UploadReader(self, key, pool_id, timeout).earlier_upload()
+        if earlier.operations:
+            failed = sum(operation.status == "FAIL" for operation in earlier.operations)
+            self.log.info(
+                "Found %s task(s) from %s earlier operation(s) of this upload (%s failed and created nothing); "
+                "sending only the input tasks not among them, as operations %s on",
+                len(earlier.present),
+                len(earlier.operations),
+                failed,
+                earlier.next_number,
             )
-        except TolokaConflictError as exc:
-            if exc.code != "OPERATION_ALREADY_EXISTS":
-                raise
-            self.log.info("Batch %s was already submitted as operation %s", batch.number, operation_id)
-            return self.get_operation(operation_id)
-        return Operation.model_validate(answer)
+        return earlier
+
+    def _log_resumed(self, earlier: EarlierUpload, result: UploadResult, left: TaskMultiset) -> None:
+        """Say what a retry found already there and what it sent."""
+        self.log.info(
+            "Of this input, %s task(s) were already created by %s earlier operation(s) of this upload; sent %s",
+            result.tasks_already_present,
+            len(earlier.operations),
+            result.tasks_sent,
+        )
+        if left:
+            self.log.warning(
+                "%s task(s) created by earlier tries of this upload match no task of this input (the input "
+                "shrank or changed since); they stay in the pool",
+                len(left),
+            )
+
+    def _submit_async(
+        self,
+        batch: Batch,
+        params: dict[str, str],
+        key: str | None,
+        number: int,
+        present: TaskMultiset,
+        timeout: float,
+    ) -> tuple[list[Operation], int, int]:
+        """POST one batch as operation ``number`` of the upload.
+
+        An operation with that id may exist already: this try's own POST whose answer was lost, or
+        a late request of an earlier try (or a concurrent one with the same key). Then its created
+        tasks are read back, the batch's tasks among them are not sent again, and the rest goes
+        out as the next operation.
+
+        :return: the operations, the tasks sent in them, and the next operation number.
+        """
+        operations: list[Operation] = []
+        sent = 0
+        while True:
+            current = upload_operation_id(key, number)
+            try:
+                answer = self.http.request(
+                    "POST", "/tasks", params={**params, "operation_id": current}, data=batch.body, idempotent=True
+                )
+            except TolokaConflictError as exc:
+                if exc.code != "OPERATION_ALREADY_EXISTS":
+                    raise
+                if key is None:  # a random id: the operation is this very batch, its answer was lost
+                    self.log.info("Batch %s was already submitted as operation %s", batch.number, current)
+                    return [*operations, self.get_operation(current)], sent + batch.count, number + 1
+            else:
+                operations.append(Operation.model_validate(answer))
+                return operations, sent + batch.count, number + 1
+            existing = UploadReader(self, key, None, timeout).earlier_upload(number)
+            operations.extend(earlier for earlier in existing.operations if earlier.status != "FAIL")
+            number += len(existing.operations)
+            rest = batch.without(existing.present.take, number)
+            present.add(existing.present)  # what the batch did not use may match later input
+            sent += batch.count - (rest.count if rest else 0)
+            if rest is None:
+                self.log.info(
+                    "Batch %s was already submitted as operation(s) %s", batch.number, [o.id for o in operations]
+                )
+                return operations, sent, number
+            self.log.warning(
+                "Operation(s) %s of this upload already existed (a lost answer, a late request of an earlier "
+                "try, or another try running with the same key); sending the %s of the batch's %s task(s) "
+                "not among their tasks",
+                [o.id for o in existing.operations],
+                rest.count,
+                batch.count,
+            )
+            batch = rest
 
     def _submit_sync(self, batch: Batch, params: dict[str, str], result: UploadResult) -> None:
         answer = self.http.request("POST", "/tasks", params=params, data=batch.body) or {}

@@ -235,7 +235,7 @@ class TolokaCreateTasksOperator(TolokaBaseOperator):
         if result.invalid_count:
             first = dict(list(result.validation_errors.items())[:3])
             self.log.warning("Skipped %s invalid task(s); first: %s", result.invalid_count, first)
-        if not result.tasks_sent and not self.allow_empty:
+        if not result.tasks_sent and not result.tasks_already_present and not self.allow_empty:
             raise TolokaValidationError(f"{source} holds no tasks to upload (set allow_empty=True to accept that)")
         self.log.info(
             "Sent %s tasks to pool %s as %s operation(s): %s",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_toloka.client.batching import TaskBatcher
+from airflow_provider_toloka.client.batching import TaskBatcher, upload_operation_id
 from airflow_provider_toloka.client.errors import TolokaValidationError
 from airflow_provider_toloka.client.validation import InputValidator
 
@@ -49,13 +49,28 @@ def test_without_skipping_the_first_invalid_task_stops_the_stream_with_its_index
         next(batches)
 
 
-def test_operation_ids_depend_on_key_batch_number_and_content():
-    first = list(_batcher().batches(_tasks(set())))
-    again = list(_batcher().batches(_tasks(set())))
-    assert [b.operation_id("k") for b in first] == [b.operation_id("k") for b in again]
-    assert len({b.operation_id("k") for b in first}) == len(first)
-    assert first[0].operation_id("k") != first[0].operation_id("other key")
-    changed = list(_batcher().batches(_tasks(set(), 9) + [{"n": 100}]))
-    assert [b.operation_id("k") for b in changed][:3] == [b.operation_id("k") for b in first][:3]
-    assert changed[3].operation_id("k") != first[3].operation_id("k")
-    assert first[0].operation_id(None) != first[0].operation_id(None)  # no key: random ids
+def test_operation_ids_depend_on_key_and_number_only():
+    ids = [upload_operation_id("k", number) for number in range(5)]
+    assert ids == [upload_operation_id("k", number) for number in range(5)]  # enumerable by a retry
+    assert len(set(ids)) == 5
+    assert upload_operation_id("k", 0) != upload_operation_id("other key", 0)
+    assert upload_operation_id(None, 0) != upload_operation_id(None, 0)  # no key: random ids
+
+
+def test_already_present_tasks_are_not_batched_and_keep_the_callers_indexes():
+    present = {2, 3, 7}
+    batcher = _batcher(already_present=lambda task: task["input_values"]["n"] in present)
+    batches = list(batcher.batches(_tasks(set())))
+    sent = [[task["input_values"]["n"] for task in batch.tasks()] for batch in batches]
+    assert sent == [[0, 1, 4], [5, 6, 8], [9]]
+    assert [[b.global_index(i) for i in range(b.count)] for b in batches] == sent
+    assert batcher.already_present_count == 3 and batcher.errors.count == 0
+
+
+def test_a_batch_without_some_tasks_keeps_their_indexes():
+    batch = next(_batcher().batches(_tasks(set())))
+    rest = batch.without(lambda task: task["input_values"]["n"] == 1, number=7)
+    assert rest is not None and rest.number == 7 and rest.count == 2
+    assert [rest.global_index(i) for i in range(2)] == [0, 2]
+    assert [task["input_values"]["n"] for task in rest.tasks()] == [0, 2]
+    assert batch.without(lambda task: True, number=8) is None

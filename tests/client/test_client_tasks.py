@@ -130,18 +130,6 @@ def test_rerun_after_a_crash_midway_creates_each_task_once(client: TolokaClient,
     assert_created_once(client, pool_id, [image(i) for i in range(10)])
 
 
-def test_operation_ids_depend_on_key_batch_and_content(client: TolokaClient, pool_id: str) -> None:
-    batcher = client._batcher(pool_id, batch_size=2, validate=False)
-    batches = list(batcher.batches([{"image": image(i)} for i in range(4)]))
-    ids = {batch.operation_id("k") for batch in batches}
-    assert len(ids) == 2
-    assert batches[0].operation_id("k") == batches[0].operation_id("k")
-    assert batches[0].operation_id("k") != batches[0].operation_id("other")
-    changed = list(client._batcher(pool_id, batch_size=2, validate=False).batches([{"image": image(9)}]))[0]
-    assert changed.operation_id("k") != batches[0].operation_id("k")
-    assert batches[0].operation_id(None) != batches[0].operation_id(None)
-
-
 @pytest.mark.parametrize("validate", [True, False], ids=["local-validation", "api-validation"])
 def test_sync_mode_skips_invalid_items_with_global_indexes(client: TolokaClient, pool_id: str, validate: bool) -> None:
     tasks: list[dict[str, Any]] = [{"image": image(i)} for i in range(10)]
