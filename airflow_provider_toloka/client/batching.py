@@ -19,6 +19,13 @@ MAX_KEPT_ERRORS = 1000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def scoped_upload_key(idempotency_key: str | None, pool_id: str | None) -> str | None:
+    """The key an upload's operation ids derive from: the caller's, scoped to the pool when one is given."""
+    if idempotency_key is None or pool_id is None:
+        return idempotency_key
+    return f"{idempotency_key}/pool/{pool_id}"
+
+
 def upload_operation_id(idempotency_key: str | None, number: int) -> str:
     """The id of an upload's ``number``-th operation: derived from the key and the number only, so
     a retry can enumerate what earlier tries sent whatever their batches held; random without a key."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_toloka.client.batching import Batch, TaskBatcher, upload_operation_id
+from airflow_provider_toloka.client.batching import Batch, TaskBatcher, scoped_upload_key, upload_operation_id
 from airflow_provider_toloka.client.config import ClientConfig
 from airflow_provider_toloka.client.errors import (
     TolokaConflictError,
@@ -304,7 +304,7 @@ class TolokaClient:
         """Upload tasks from any iterable, streaming them in batches.
 
         In async mode (the default) every batch is one TASK.BATCH_CREATE operation. With an
-        ``idempotency_key``, operation ids are derived from the key and a running number, so a
+        ``idempotency_key``, operation ids are derived from the key, the pool and a running number, so a
         retry finds what earlier tries created (waiting for their operations to finish) and sends
         only the input tasks not among it, whatever the order, batching or size of its input: each
         input task is created once (see :mod:`~airflow_provider_toloka.client.resume`). Sync mode
@@ -338,7 +338,8 @@ class TolokaClient:
             total = checked if total is None or skip_invalid_items else total
             validate = skip_invalid_items  # only to drop the invalid ones again while sending
         keyed = async_mode and idempotency_key is not None
-        earlier = self._earlier_upload(idempotency_key, pool_id, wait_timeout) if keyed else EarlierUpload()
+        upload_key = scoped_upload_key(idempotency_key, pool_id)
+        earlier = self._earlier_upload(upload_key, pool_id, wait_timeout) if keyed else EarlierUpload()
         present = earlier.present
         batcher = self._batcher(
             pool_id,
@@ -360,9 +361,7 @@ class TolokaClient:
         progress = UploadProgress(self.log, total - len(present) if total and total > len(present) else total)
         for batch in batcher.batches(tasks):
             if async_mode:
-                operations, sent, number = self._submit_async(
-                    batch, params, idempotency_key, number, present, wait_timeout
-                )
+                operations, sent, number = self._submit_async(batch, params, upload_key, number, present, wait_timeout)
                 result.operation_ids.extend(operation.id for operation in operations)
             else:
                 self._submit_sync(batch, params, result)
