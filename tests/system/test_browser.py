@@ -1,0 +1,370 @@
+"""The Airflow UI as a user clicks it, in headless Chromium driven by selenium.
+
+On a real stack (``AirflowStack``: api-server, scheduler, dag-processor, triggerer) with the emulator:
+the Toloka connection is created through Admin > Connections (no ``AIRFLOW_CONN_*`` variable),
+``toloka_shoes_quickstart`` is triggered from its form with changed params, the run's success is read
+off the grid, and the task's "Toloka" extra link opens the pool's page.
+
+Screenshots of every step go to ``.artifacts/screenshots/`` (gitignored; the path is printed). With
+``TOLOKA_UPDATE_README_SCREENSHOTS=1`` the two the README shows are refreshed in
+``tests/system/screenshots/``.
+
+Chromium and its driver are Debian packages: missing ones are installed with ``apt-get`` (as root, or
+through passwordless sudo); the test is skipped, saying why, only where that cannot be done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_toloka.testing import TolokaEmulator
+from airflow_provider_toloka.testing.stack import AirflowStack
+
+pytestmark = pytest.mark.system
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+from selenium.common.exceptions import (  # noqa: E402
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "dags_examples"
+ARTIFACTS = REPO / ".artifacts" / "screenshots"
+README_SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+#: Step screenshot -> the file the README shows.
+README_FILES = {"connection-form": "connection-form.png", "run-success-grid": "run-success-grid.png"}
+
+DAG_ID = "toloka_shoes_quickstart"
+RUN_ID = "browser_test_run"
+TOKEN = "browser-test-key-5d2e"
+N_TASKS, OVERLAP = 30, 2
+TASK_IDS = ("prepare_tasks", "create_project", "create_pool", "upload_tasks", "wait_for_upload", "open_pool")
+
+DEBIAN_PACKAGES = ("chromium", "chromium-driver")
+APT_TIMEOUTS = {"update": 300, "install": 600}
+#: Seconds to wait for an element, for the run to end, for a page to load.
+UI_WAIT, RUN_WAIT, PAGE_LOAD = 30, 150, 30
+
+
+# -- Chromium from Debian packages -----------------------------------------------------------------
+
+
+def _apt_get(*args: str) -> subprocess.CompletedProcess[str]:
+    """``apt-get ARGS``, non-interactive and bounded; through ``sudo -n`` when not root."""
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    return subprocess.run(
+        [*sudo, "apt-get", *args],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=APT_TIMEOUTS[args[0]],
+    )
+
+
+def _chromium_paths() -> tuple[str | None, str | None]:
+    return shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def chromium_and_driver() -> tuple[str, str]:
+    """Paths of ``chromium`` and ``chromedriver``, installing the Debian packages when missing.
+
+    Skips the test, with the reason, where they cannot be installed.
+    """
+    browser, driver = _chromium_paths()
+    if browser and driver:
+        return browser, driver
+    wanted = " and ".join(DEBIAN_PACKAGES)
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"chromium/chromedriver are missing and there is no apt-get to install {wanted}")
+    if os.geteuid() != 0 and shutil.which("sudo") is None:
+        pytest.skip(f"chromium/chromedriver are missing; installing {wanted} needs root or sudo")
+    for args in (("update", "-q"), ("install", "-y", "-q", "--no-install-recommends", *DEBIAN_PACKAGES)):
+        try:
+            done = _apt_get(*args)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"apt-get {args[0]} did not finish within {APT_TIMEOUTS[args[0]]}s")
+        if done.returncode != 0:
+            pytest.skip(f"apt-get {' '.join(args)} failed ({done.returncode}): {(done.stderr or done.stdout)[-800:]}")
+    browser, driver = _chromium_paths()
+    if not (browser and driver):
+        pytest.skip(f"{wanted} were installed but chromium={browser}, chromedriver={driver}")
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    """Headless Chromium with the Debian chromedriver (no driver download)."""
+    binary, driver_path = chromium_and_driver()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    driver.set_page_load_timeout(PAGE_LOAD)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+# -- the stack -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TolokaEmulator]:
+    """The emulator, accepting only ``TOKEN``: the run succeeds only with the key typed into the form."""
+    with TolokaEmulator(token=TOKEN, operation_delay=3) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(browser: WebDriver, emulator: TolokaEmulator) -> Iterator[AirflowStack]:
+    """Airflow with the example DAGs and no Toloka connection (the form creates it)."""
+    with AirflowStack(DAGS) as running:
+        yield running
+
+
+class Screenshots:
+    """Numbered screenshots of the steps in ``folder``."""
+
+    def __init__(self, driver: WebDriver, folder: Path) -> None:
+        self.driver, self.folder = driver, folder
+        self.taken: dict[str, Path] = {}
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+    def take(self, name: str) -> Path:
+        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
+        assert self.driver.save_screenshot(str(path)), f"no screenshot {path}"
+        self.taken[name] = path
+        return path
+
+    def publish_for_readme(self) -> None:
+        """Copy the README's screenshots to ``tests/system/screenshots/`` when asked to."""
+        if os.environ.get("TOLOKA_UPDATE_README_SCREENSHOTS") == "1":
+            for step, file_name in README_FILES.items():
+                shutil.copyfile(self.taken[step], README_SCREENSHOTS / file_name)
+
+
+@pytest.fixture
+def screenshots(browser: WebDriver, capsys: pytest.CaptureFixture[str]) -> Iterator[Screenshots]:
+    shots = Screenshots(browser, ARTIFACTS)
+    with capsys.disabled():
+        print(f"\nbrowser test screenshots: {ARTIFACTS}")
+    yield shots
+
+
+# -- UI helpers ------------------------------------------------------------------------------------
+
+
+def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], seconds: float = UI_WAIT, what: str = "") -> Any:
+    """Wait until ``condition`` returns a true value (elements missing or re-rendered meanwhile are retried)."""
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, seconds, 0.2, ignored_exceptions=ignored).until(condition, what)
+
+
+def clickable(driver: WebDriver, xpath: str) -> WebElement:
+    return wait(driver, EC.element_to_be_clickable((By.XPATH, xpath)), what=f"clickable {xpath}")
+
+
+def click(driver: WebDriver, xpath: str) -> WebElement:
+    """Click the element once it is clickable; retried while the page re-renders it or covers it."""
+
+    def clicked(d: WebDriver) -> WebElement | bool:
+        element = EC.element_to_be_clickable((By.XPATH, xpath))(d)
+        if element:
+            element.click()
+        return element
+
+    ignored = (StaleElementReferenceException, ElementClickInterceptedException)
+    return WebDriverWait(driver, UI_WAIT, 0.2, ignored_exceptions=ignored).until(clicked, f"click {xpath}")
+
+
+def visible(driver: WebDriver, css: str) -> WebElement:
+    return wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), what=f"visible {css}")
+
+
+def open_dialog(driver: WebDriver) -> WebElement:
+    """The open modal dialog (popovers are dialogs too, but not modal)."""
+    return visible(driver, "[role=dialog][aria-modal=true]")
+
+
+def choose(driver: WebDriver, combobox: WebElement, option: str) -> list[str]:
+    """Open a react-select dropdown, click ``option``; returns the options it offered."""
+    combobox.click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"), what="dropdown options")
+    offered = {element.text: element for element in driver.find_elements(By.CSS_SELECTOR, "[role=option]")}
+    assert option in offered, f"{option!r} not among {list(offered)}"
+    offered[option].click()
+    return list(offered)
+
+
+def type_number(field: WebElement, value: int) -> None:
+    """Replace a number input's value as a user does (select all, type, leave the field)."""
+    field.click()
+    field.send_keys(webdriver.Keys.CONTROL, "a")
+    field.send_keys(str(value), webdriver.Keys.TAB)
+
+
+# -- the steps -------------------------------------------------------------------------------------
+
+
+def create_connection(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmulator, shots: Screenshots) -> None:
+    """Admin > Connections > Add Connection: type Toloka, host, masked key, both dropdowns; save."""
+    driver.get(stack.url)
+    click(driver, "//*[@data-testid='nav-sidebar']//button[@aria-label='Admin']")
+    click(driver, "//a[@role='menuitem' and @aria-label='Connections']")
+    click(driver, "//button[normalize-space()='Add Connection']")
+    dialog = open_dialog(driver)
+    dialog.find_element(By.NAME, "connection_id").send_keys("toloka_default")
+    connection_type = dialog.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+    connection_type.send_keys("Toloka")
+    click(driver, "//*[@role='option' and normalize-space()='Toloka']")
+
+    visible(driver, "input[name=host]").send_keys(emulator.url)
+    key = dialog.find_element(By.NAME, "password")
+    key.send_keys(TOKEN)
+    assert key.get_attribute("type") == "password"
+    assert TOKEN not in dialog.text
+    for hidden in ("login", "schema", "port"):
+        assert not dialog.find_elements(By.NAME, hidden), f"{hidden} should be hidden for Toloka"
+    shots.take("connection-form")
+
+    dialog.find_element(By.XPATH, ".//button[normalize-space()='Extra Fields']").click()
+    environment = visible(driver, "#element_environment input[role=combobox]")
+    assert choose(driver, environment, "sandbox") == ["sandbox", "production"]
+    auth_scheme = visible(driver, "#element_auth_scheme input[role=combobox]")
+    assert choose(driver, auth_scheme, "OAuth") == ["ApiKey", "OAuth"]
+    assert dialog.find_element(By.NAME, "element_auth_scheme").get_attribute("value") == "OAuth"
+    shots.take("connection-extra-fields")
+
+    dialog.find_element(By.XPATH, ".//button[normalize-space()='Save']").click()
+    clickable(driver, "//td[@data-testid='table-cell-connection_id' and normalize-space()='toloka_default']")
+    shots.take("connections-list")
+
+    saved = stack.rest("GET", "/connections/toloka_default")
+    assert (saved["conn_type"], saved["host"], saved["password"]) == ("toloka", emulator.url, "***")
+    assert json.loads(saved["extra"]) == {
+        "environment": "sandbox",
+        "auth_scheme": "OAuth",
+        "connect_timeout": 10,
+        "read_timeout": 120,
+    }
+
+
+def trigger_from_form(driver: WebDriver, stack: AirflowStack, shots: Screenshots) -> None:
+    """The DAG's Trigger form: change n_tasks and overlap, name the run, trigger."""
+    driver.get(f"{stack.url}/dags/{DAG_ID}")
+    visible(driver, "button[aria-label='Trigger Dag']").click()
+    dialog = open_dialog(driver)
+    type_number(dialog.find_element(By.NAME, "element_n_tasks"), N_TASKS)
+    type_number(dialog.find_element(By.NAME, "element_overlap"), OVERLAP)
+    assert dialog.find_element(By.NAME, "element_tasks_file").get_attribute("value") == ""
+    dialog.find_element(By.XPATH, ".//button[normalize-space()='Advanced Options']").click()
+    visible(driver, "input[name=dagRunId]").send_keys(RUN_ID)
+    submit = dialog.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")
+    assert submit.is_enabled(), "the trigger form does not accept its own params"
+    shots.take("trigger-form")
+    submit.click()
+    wait(driver, EC.url_contains(f"/runs/{RUN_ID}"), what="the run's page after Trigger")
+
+
+def wait_for_success_in_grid(driver: WebDriver, stack: AirflowStack, shots: Screenshots) -> None:
+    """The run's page (grid on the left) until its state badge says Success; the grid has every task."""
+    badge = "[data-testid=header-card] [data-testid=state-badge]"
+
+    def final_state(d: WebDriver) -> str | None:
+        text = d.find_element(By.CSS_SELECTOR, badge).text.strip() if d.find_elements(By.CSS_SELECTOR, badge) else ""
+        return text if text in ("Success", "Failed") else None
+
+    try:
+        state = wait(driver, final_state, RUN_WAIT, what="the run's end")
+    except TimeoutException:
+        shots.take("run-timeout")
+        raise AssertionError(f"no final state in {RUN_WAIT}s: {stack.task_states(DAG_ID, RUN_ID)}") from None
+    shots.take("run-success-grid")
+    assert state == "Success", stack.task_states(DAG_ID, RUN_ID)
+    cells = driver.find_elements(By.CSS_SELECTOR, f"a[data-testid^='grid-{RUN_ID}-']")
+    assert sorted(cell.get_attribute("data-testid").removeprefix(f"grid-{RUN_ID}-") for cell in cells) == sorted(
+        TASK_IDS
+    )
+    assert stack.task_states(DAG_ID, RUN_ID) == dict.fromkeys(TASK_IDS, "success")
+    conf = stack.rest("GET", f"/dags/{DAG_ID}/dagRuns/{RUN_ID}")["conf"]
+    assert (conf["n_tasks"], conf["overlap"]) == (N_TASKS, OVERLAP)
+
+
+def the_pool(emulator: TolokaEmulator) -> dict[str, Any]:
+    """The only pool in the emulator, with its tasks (through the emulator's API)."""
+    with httpx.Client(base_url=emulator.api_url, headers={"Authorization": f"ApiKey {TOKEN}"}, timeout=10) as api:
+        pools = api.get("/pools").raise_for_status().json()["items"]
+        assert len(pools) == 1, pools
+        tasks = api.get("/tasks", params={"pool_id": pools[0]["id"], "limit": 100}).raise_for_status().json()
+    return {**pools[0], "tasks": tasks["items"]}
+
+
+def open_extra_link(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmulator, shots: Screenshots) -> None:
+    """open_pool's Details tab, its "Toloka" extra link, and the pool's page it opens."""
+    pool = the_pool(emulator)
+    assert (pool["status"], len(pool["tasks"])) == ("OPEN", N_TASKS)
+    assert {task["overlap"] for task in pool["tasks"]} == {OVERLAP}
+    expected = f"{emulator.url}/requester/project/{pool['project_id']}/pool/{pool['id']}"
+
+    driver.get(f"{stack.url}/dags/{DAG_ID}/runs/{RUN_ID}")
+    click(driver, f"//a[@data-testid='grid-{RUN_ID}-open_pool']")
+    click(driver, "//a[normalize-space()='Details']")
+    link = "//a[normalize-space()='Toloka']"
+    assert wait(driver, lambda d: d.find_element(By.XPATH, link).get_attribute("href"), what="the link") == expected
+    shots.take("task-details-extra-link")
+
+    airflow_tab = driver.current_window_handle
+    click(driver, link)
+    wait(driver, lambda d: len(d.window_handles) == 2, what="the extra link's tab")
+    driver.switch_to.window(next(handle for handle in driver.window_handles if handle != airflow_tab))
+    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete", what="the pool's page")
+    assert driver.current_url == expected
+    shots.take("toloka-pool-page")
+    page = driver.find_element(By.TAG_NAME, "body").text
+    for shown in (
+        re.escape(pool["private_name"]),
+        rf"Pool id\s+{pool['id']}\b",
+        r"\bOPEN\b",
+        rf"\bTasks\s+{N_TASKS}\b",
+    ):
+        assert re.search(shown, page), f"{shown!r} not on the pool's page: {page[:1000]}"
+
+
+def test_connection_trigger_grid_and_extra_link_in_the_browser(
+    browser: WebDriver, stack: AirflowStack, emulator: TolokaEmulator, screenshots: Screenshots
+) -> None:
+    started = time.monotonic()
+    try:
+        create_connection(browser, stack, emulator, screenshots)
+        trigger_from_form(browser, stack, screenshots)
+        wait_for_success_in_grid(browser, stack, screenshots)
+        screenshots.publish_for_readme()
+        open_extra_link(browser, stack, emulator, screenshots)
+    except Exception:
+        screenshots.take("failure")
+        raise
+    finally:
+        print(f"browser steps took {time.monotonic() - started:.1f}s; screenshots: {sorted(screenshots.taken)}")
