@@ -177,10 +177,13 @@ def screenshots(browser: WebDriver, capsys: pytest.CaptureFixture[str]) -> Itera
 # -- UI helpers ------------------------------------------------------------------------------------
 
 
+#: Errors a condition is retried after: the element is not there yet, re-rendered, or covered for a moment.
+RETRIED = (NoSuchElementException, StaleElementReferenceException, ElementClickInterceptedException)
+
+
 def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], seconds: float = UI_WAIT, what: str = "") -> Any:
-    """Wait until ``condition`` returns a true value (elements missing or re-rendered meanwhile are retried)."""
-    ignored = (NoSuchElementException, StaleElementReferenceException)
-    return WebDriverWait(driver, seconds, 0.2, ignored_exceptions=ignored).until(condition, what)
+    """Wait until ``condition`` returns a true value (``RETRIED`` errors meanwhile are retried)."""
+    return WebDriverWait(driver, seconds, 0.2, ignored_exceptions=RETRIED).until(condition, what)
 
 
 def clickable(driver: WebDriver, xpath: str) -> WebElement:
@@ -188,7 +191,7 @@ def clickable(driver: WebDriver, xpath: str) -> WebElement:
 
 
 def click(driver: WebDriver, xpath: str) -> WebElement:
-    """Click the element once it is clickable; retried while the page re-renders it or covers it."""
+    """Click the element once it is clickable (retried while the page re-renders or covers it)."""
 
     def clicked(d: WebDriver) -> WebElement | bool:
         element = EC.element_to_be_clickable((By.XPATH, xpath))(d)
@@ -196,8 +199,7 @@ def click(driver: WebDriver, xpath: str) -> WebElement:
             element.click()
         return element
 
-    ignored = (StaleElementReferenceException, ElementClickInterceptedException)
-    return WebDriverWait(driver, UI_WAIT, 0.2, ignored_exceptions=ignored).until(clicked, f"click {xpath}")
+    return wait(driver, clicked, what=f"click {xpath}")
 
 
 def visible(driver: WebDriver, css: str) -> WebElement:
@@ -211,9 +213,10 @@ def open_dialog(driver: WebDriver) -> WebElement:
 
 def choose(driver: WebDriver, combobox: WebElement, option: str) -> list[str]:
     """Open a react-select dropdown, click ``option``; returns the options it offered."""
+    options = "[id^=react-select][role=option]"
     combobox.click()
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"), what="dropdown options")
-    offered = {element.text: element for element in driver.find_elements(By.CSS_SELECTOR, "[role=option]")}
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, options), what="dropdown options")
+    offered = {element.text: element for element in driver.find_elements(By.CSS_SELECTOR, options)}
     assert option in offered, f"{option!r} not among {list(offered)}"
     offered[option].click()
     return list(offered)
@@ -302,7 +305,7 @@ def wait_for_success_in_grid(driver: WebDriver, stack: AirflowStack, shots: Scre
     except TimeoutException:
         shots.take("run-timeout")
         raise AssertionError(f"no final state in {RUN_WAIT}s: {stack.task_states(DAG_ID, RUN_ID)}") from None
-    shots.take("run-success-grid")
+    shots.take("run-success-grid" if state == "Success" else "run-failed-grid")
     assert state == "Success", stack.task_states(DAG_ID, RUN_ID)
     cells = driver.find_elements(By.CSS_SELECTOR, f"a[data-testid^='grid-{RUN_ID}-']")
     assert sorted(cell.get_attribute("data-testid").removeprefix(f"grid-{RUN_ID}-") for cell in cells) == sorted(
