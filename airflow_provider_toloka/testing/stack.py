@@ -26,9 +26,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NamedTuple
@@ -47,6 +48,12 @@ FINAL_RUN_STATES = frozenset({"success", "failed"})
 #: The components ``/api/v2/monitor/health`` reports on (besides the metadata DB).
 _HEALTH_KEYS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 _POLL_SECONDS = 0.25
+#: SQLite connection options of every component (read through ``[database] sql_alchemy_connect_args``):
+#: with several processes writing, a writer waits for the lock instead of failing after sqlite's 5 s.
+SQLITE_CONNECT_ARGS: dict[str, Any] = {"timeout": 120}
+_CONNECT_ARGS_PATH = "airflow_provider_toloka.testing.stack.SQLITE_CONNECT_ARGS"
+#: Task instances changed this long before the previous sample started are fetched again (clock and commit lag).
+_SAMPLE_OVERLAP = timedelta(seconds=3)
 
 
 class TaskStates(NamedTuple):
@@ -78,6 +85,10 @@ class RunOutcome(NamedTuple):
             if task_id in sample.states and (not states or states[-1] != state):
                 states.append(state)
         return states
+
+
+def _ti_key(ti: dict[str, Any]) -> str:
+    return ti["task_id"] if ti.get("map_index", -1) == -1 else f"{ti['task_id']}[{ti['map_index']}]"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -153,10 +164,13 @@ class AirflowStack:
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": _CONNECT_ARGS_PATH,
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": _CONNECT_ARGS_PATH,
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__BASE_URL": self.url,
                 "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "1000",
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(16),
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
                 # Quick to notice new files, and a killed triggerer's triggers are taken over within seconds.
@@ -384,11 +398,7 @@ class AirflowStack:
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         """Task id (``task_id[map_index]`` for mapped ones) -> state, for one run."""
         answer = self.rest("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})
-        states: dict[str, str | None] = {}
-        for ti in answer["task_instances"]:
-            key = ti["task_id"] if ti.get("map_index", -1) == -1 else f"{ti['task_id']}[{ti['map_index']}]"
-            states[key] = ti["state"]
-        return states
+        return {_ti_key(ti): ti["state"] for ti in answer["task_instances"]}
 
     def run_state(self, dag_id: str, run_id: str) -> str | None:
         """The run's state (``queued``, ``running``, ``success``, ``failed``)."""
@@ -410,3 +420,108 @@ class AirflowStack:
             if state in FINAL_RUN_STATES or time.monotonic() - start > timeout:
                 return RunOutcome(str(state), history)
             time.sleep(interval)
+
+
+class StateRecorder:
+    """Samples every run and task instance of a stack in a background thread (two requests a sample).
+
+    Cheaper than one ``wait_for_run`` per run when many runs go at once, and it also sees runs that
+    the scheduler creates (scheduled, backfill)::
+
+        with StateRecorder(stack) as recorder:
+            run = stack.trigger("my_dag")
+            outcome = recorder.outcome("my_dag", run["dag_run_id"], timeout=120)
+
+    :param stack: the stack to watch.
+    :param interval: seconds between samples.
+    """
+
+    def __init__(self, stack: AirflowStack, interval: float = 0.5) -> None:
+        self.stack = stack
+        self.interval = interval
+        self.histories: dict[tuple[str, str], list[TaskStates]] = {}
+        self.run_states: dict[tuple[str, str], str] = {}
+        self.errors = 0
+        self.samples = 0
+        self.sample_seconds = 0.0
+        self._changed_since: datetime | None = None
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="airflow-state-recorder", daemon=True)
+        self._start = time.monotonic()
+
+    def start(self) -> StateRecorder:
+        """Start sampling."""
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop sampling (bounded)."""
+        self._stopping.set()
+        self._thread.join(10)
+
+    def __enter__(self) -> StateRecorder:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.sample()
+            except (httpx.HTTPError, RuntimeError) as exc:  # the API server may be briefly busy
+                self.errors += 1
+                log.debug("State sample failed: %s", exc)
+            self._stopping.wait(self.interval)
+
+    def sample(self) -> None:
+        """Take one sample: every run, and the task instances changed since shortly before the last sample."""
+        started = datetime.now(timezone.utc)
+        runs = self.stack.rest("GET", "/dags/~/dagRuns", params={"limit": 1000})["dag_runs"]
+        params: dict[str, Any] = {"limit": 1000}
+        if self._changed_since is not None:
+            params["updated_at_gte"] = self._changed_since.isoformat()
+        tis = self.stack.rest("GET", "/dags/~/dagRuns/~/taskInstances", params=params)["task_instances"]
+        self._changed_since = started - _SAMPLE_OVERLAP
+        at = round(time.monotonic() - self._start, 2)
+        changed: dict[tuple[str, str], dict[str, str | None]] = {}
+        for ti in tis:
+            changed.setdefault((ti["dag_id"], ti["dag_run_id"]), {})[_ti_key(ti)] = ti["state"]
+        with self._changed:
+            self.samples += 1
+            self.sample_seconds += (datetime.now(timezone.utc) - started).total_seconds()
+            for run in runs:
+                key = (run["dag_id"], run["dag_run_id"])
+                self.run_states[key] = run["state"]
+                history = self.histories.setdefault(key, [])
+                current = {**(history[-1].states if history else {}), **changed.get(key, {})}
+                if not history or history[-1].states != current:
+                    history.append(TaskStates(at, current))
+            self._changed.notify_all()
+
+    def wait_until(self, condition: Any, timeout: float) -> bool:
+        """Wait until ``condition(recorder)`` is true after a sample; returns whether it became true."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    return bool(condition(self))
+                self._changed.wait(min(remaining, 1.0))
+        return True
+
+    def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        """The task's state in the latest sample (None when unknown)."""
+        history = self.histories.get((dag_id, run_id))
+        return history[-1].states.get(task_id) if history else None
+
+    def outcome(self, dag_id: str, run_id: str, timeout: float) -> RunOutcome:
+        """Wait until the run ends; returns its final state (or the state at the timeout) and its samples."""
+        key = (dag_id, run_id)
+        self.wait_until(lambda recorder: recorder.run_states.get(key) in FINAL_RUN_STATES, timeout)
+        with self._changed:
+            return RunOutcome(str(self.run_states.get(key)), list(self.histories.get(key, [])))
