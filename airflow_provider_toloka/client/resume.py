@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -164,28 +164,23 @@ class UploadReader:
         if not wanted:
             return TaskMultiset()
         pools = {str(self.pool_id)} if self.pool_id is not None else pools
-        fingerprints = [fingerprint(task) for task in self.read_tasks(wanted, pools)]
-        return TaskMultiset(fingerprints)
+        return TaskMultiset(fingerprint(task) for task in self.read_tasks(wanted, pools))
 
-    def read_tasks(self, wanted: set[str], pools: set[str]) -> list[dict[str, Any]]:
-        """The tasks with the ``wanted`` ids: each pool paged by id from the smallest wanted id until
-        all are found, then any still missing one by one."""
-        found: list[dict[str, Any]] = []
-        missing = set(wanted)
+    def read_tasks(self, wanted: set[str], pools: set[str]) -> Iterator[dict[str, Any]]:
+        """The tasks with the ``wanted`` ids (a set it empties): each pool paged by id from the smallest
+        wanted id until all are found, then any still missing one by one."""
         first = min(wanted)
         for pool in sorted(pools):
-            pages = self.client._iter_list("/tasks", {"pool_id": pool, "id_gte": first}, READ_PAGE_SIZE)
-            for task in pages:
-                if task["id"] in missing:
-                    missing.discard(task["id"])
-                    found.append(task)
-                    if not missing:
-                        return found
-        if missing:
-            self.log.warning("Reading %s created task(s) one by one: not found in pool(s) %s", len(missing), pools)
-        for task_id in sorted(missing):
+            for task in self.client._iter_list("/tasks", {"pool_id": pool, "id_gte": first}, READ_PAGE_SIZE):
+                if task["id"] in wanted:
+                    wanted.discard(task["id"])
+                    yield task
+                    if not wanted:
+                        return
+        if wanted:
+            self.log.warning("Reading %s created task(s) one by one: not found in pool(s) %s", len(wanted), pools)
+        for task_id in sorted(wanted):
             try:
-                found.append(self.client.http.request("GET", f"/tasks/{task_id}"))
+                yield self.client.http.request("GET", f"/tasks/{task_id}")
             except TolokaNotFoundError:
                 self.log.warning("Task %s, created by an earlier operation of this upload, does not exist", task_id)
-        return found
