@@ -337,9 +337,9 @@ class TolokaClient:
             self.log.info("Checked %s valid task(s) from %s against the project's input_spec", checked, source)
             total = checked if total is None or skip_invalid_items else total
             validate = skip_invalid_items  # only to drop the invalid ones again while sending
-        keyed = async_mode and idempotency_key is not None
-        upload_key = scoped_upload_key(idempotency_key, pool_id)
-        earlier = self._earlier_upload(upload_key, pool_id, wait_timeout) if keyed else EarlierUpload()
+        key = scoped_upload_key(idempotency_key, pool_id) if async_mode else None
+        reader = UploadReader(self, key, pool_id, wait_timeout) if key is not None else None
+        earlier = self._earlier_upload(reader) if reader is not None else EarlierUpload()
         present = earlier.present
         batcher = self._batcher(
             pool_id,
@@ -348,7 +348,7 @@ class TolokaClient:
             validate=validate,
             skip_invalid_items=skip_invalid_items,
             source=source,
-            already_present=present.take if keyed else None,
+            already_present=present.take if reader is not None else None,
         )
         params = {
             "async_mode": _flag(async_mode),
@@ -361,7 +361,7 @@ class TolokaClient:
         progress = UploadProgress(self.log, total - len(present) if total and total > len(present) else total)
         for batch in batcher.batches(tasks):
             if async_mode:
-                operations, sent, number = self._submit_async(batch, params, upload_key, number, present, wait_timeout)
+                operations, sent, number = self._submit_async(batch, params, reader, number, present)
                 result.operation_ids.extend(operation.id for operation in operations)
             else:
                 self._submit_sync(batch, params, result)
@@ -373,16 +373,16 @@ class TolokaClient:
             result.validation_errors.setdefault(index, problem)
         result.invalid_count += batcher.errors.count
         result.tasks_already_present = batcher.already_present_count
-        if keyed and earlier.operations:
+        if earlier.operations:
             self._log_resumed(earlier, result, present)
         if wait:
             tracker = self.wait_operations(result.operation_ids, timeout=wait_timeout)
             result.operations = [tracker.finished[i] for i in tracker.operation_ids]
         return result
 
-    def _earlier_upload(self, key: str, pool_id: str | None, timeout: float) -> EarlierUpload:
-        """What earlier tries with this key created (one 404 GET when there was none)."""
-        earlier = UploadReader(self, key, pool_id, timeout).earlier_upload()
+    def _earlier_upload(self, reader: UploadReader) -> EarlierUpload:
+        """What earlier tries of the reader's upload created (one 404 GET when there was none)."""
+        earlier = reader.earlier_upload()
         if earlier.operations:
             failed = sum(operation.status == "FAIL" for operation in earlier.operations)
             self.log.info(
@@ -414,10 +414,9 @@ class TolokaClient:
         self,
         batch: Batch,
         params: dict[str, str],
-        key: str | None,
+        reader: UploadReader | None,
         number: int,
         present: TaskMultiset,
-        timeout: float,
     ) -> tuple[list[Operation], int, int]:
         """POST one batch as operation ``number`` of the upload.
 
@@ -426,8 +425,10 @@ class TolokaClient:
         tasks are read back, the batch's tasks among them are not sent again, and the rest goes
         out as the next operation.
 
+        :param reader: reads the upload's operations (None: no key, random operation ids).
         :return: the operations, the tasks sent in them, and the next operation number.
         """
+        key = reader.key if reader is not None else None
         operations: list[Operation] = []
         sent = 0
         while True:
@@ -439,13 +440,13 @@ class TolokaClient:
             except TolokaConflictError as exc:
                 if exc.code != "OPERATION_ALREADY_EXISTS":
                     raise
-                if key is None:  # a random id: the operation is this very batch, its answer was lost
+                if reader is None:  # a random id: the operation is this very batch, its answer was lost
                     self.log.info("Batch %s was already submitted as operation %s", batch.number, current)
                     return [*operations, self.get_operation(current)], sent + batch.count, number + 1
             else:
                 operations.append(Operation.model_validate(answer))
                 return operations, sent + batch.count, number + 1
-            existing = UploadReader(self, key, None, timeout).earlier_upload(number)
+            existing = reader.earlier_upload(number)
             operations.extend(earlier for earlier in existing.operations if earlier.status != "FAIL")
             number += len(existing.operations)
             rest = batch.without(existing.present.take, number)
