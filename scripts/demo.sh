@@ -3,9 +3,14 @@
 # are dags_examples/, the toloka_shoes_quickstart DAG run with `airflow dags test` (deferrable
 # sensors, triggers run inline), then what exists afterwards, read back from the API.
 # Usage: scripts/demo.sh [number of tasks, default 100]
+#        scripts/demo.sh --ui [--port N]   the real stack (api-server, scheduler, dag-processor,
+#        triggerer) with the example DAGs and the emulator, to click through until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
+if [ "${1:-}" = "--ui" ]; then
+  exec python -m airflow_provider_toloka.testing.stack "$@"
+fi
 N_TASKS="${1:-100}"
 
 work=$(mktemp -d)

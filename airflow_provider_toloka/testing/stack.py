@@ -10,13 +10,15 @@ listens on 127.0.0.1 only::
         outcome = stack.wait_for_run("toloka_shoes_quickstart", run["dag_run_id"], timeout=120)
         assert outcome.state == "success" and "deferred" in outcome.seen("wait_for_upload")
 
-The command line ``python -m airflow_provider_toloka.testing.stack --ui`` starts it with the
-example DAGs and the Toloka emulator, for a person to click through (see ``ui.py``).
+The command line ``python -m airflow_provider_toloka.testing.stack --ui`` (``scripts/demo.sh --ui``)
+starts it with the example DAGs and the Toloka emulator, for a person to click through.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import json
 import logging
 import os
 import secrets
@@ -284,7 +286,8 @@ class AirflowStack:
         """The file a component writes its output to."""
         return self.home / "logs" / f"{name}.log"
 
-    def _check_alive(self) -> None:
+    def check_alive(self) -> None:
+        """Raise ``RuntimeError`` (with the end of its log) when a started component has exited."""
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"airflow {name} exited with {process.returncode}:\n{_tail(self.log_path(name))}")
@@ -310,7 +313,7 @@ class AirflowStack:
         deadline = time.monotonic() + timeout
         last: Any = "no answer"
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             try:
                 last = self.health()
                 if all((last.get(key) or {}).get("status") == "healthy" for key in _HEALTH_KEYS):
@@ -327,7 +330,7 @@ class AirflowStack:
         wanted = set(dag_ids)
         missing: set[str] = files | wanted
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             dags = self.rest("GET", "/dags", params={"limit": 1000})["dags"]
             errors = self.rest("GET", "/importErrors", params={"limit": 1000})["import_errors"]
             seen = {dag["fileloc"] for dag in dags} | {error["filename"] for error in errors}
@@ -525,3 +528,100 @@ class StateRecorder:
         self.wait_until(lambda recorder: recorder.run_states.get(key) in FINAL_RUN_STATES, timeout)
         with self._changed:
             return RunOutcome(str(self.run_states.get(key)), list(self.histories.get(key, [])))
+
+
+#: The repository's example DAGs (the ``--ui`` stack's DAGs folder).
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
+#: The API key of the ``--ui`` stack's ``toloka_default`` connection (the emulator takes any key).
+DEMO_API_KEY = "demo-api-key"
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _prepare_daily_example(stack: AirflowStack, emulator_url: str, data_dir: Path) -> None:
+    """What ``toloka_daily_batch`` needs: a project (Variable ``toloka_project_id``) and today's tasks file."""
+    from airflow_provider_toloka.client.client import TolokaClient
+    from airflow_provider_toloka.client.config import ClientConfig
+
+    project_config = json.loads((EXAMPLE_DAGS / "toloka_shoes" / "project.json").read_text(encoding="utf-8"))
+    client = TolokaClient(ClientConfig(token=DEMO_API_KEY, base_url=emulator_url))
+    try:
+        project = client.create_project(project_config)
+    finally:
+        client.close()
+    stack.rest("POST", "/variables", json={"key": "toloka_project_id", "value": str(project.id)})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    day = datetime.now(timezone.utc).date().isoformat()
+    rows = (json.dumps({"image": f"https://example.com/shoes/{day}/{i}.jpg"}) for i in range(50))
+    (data_dir / f"{day}.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def run_ui(port: int | None, operation_delay: float, lifetime: float | None) -> int:
+    """Start the emulator and the stack with the example DAGs; serve until SIGINT/SIGTERM (or ``lifetime``)."""
+    from airflow_provider_toloka.testing.process import EmulatorProcess
+
+    _stop_on_sigterm()
+    emulator = EmulatorProcess(operation_delay=operation_delay)
+    stack: AirflowStack | None = None
+    try:
+        emulator.start()
+        print(f"Toloka emulator at {emulator.url} (operations take {operation_delay:g}s)", flush=True)
+        stack = AirflowStack(EXAMPLE_DAGS, port=port)
+        print(f"Starting Airflow in {stack.home} (about 30s)...", flush=True)
+        started = time.monotonic()
+        stack.start(timeout=300)
+        connection = {"connection_id": "toloka_default", "conn_type": "toloka", "host": emulator.url}
+        stack.rest("POST", "/connections", json={**connection, "password": DEMO_API_KEY})
+        data_dir = stack.home / "toloka-data"
+        _prepare_daily_example(stack, emulator.url, data_dir)
+        print(
+            f"\nAirflow is ready after {time.monotonic() - started:.0f}s: {stack.url}  (everyone is admin)\n"
+            f"  DAGs: {EXAMPLE_DAGS}; connection toloka_default -> the emulator\n"
+            "  Trigger toloka_shoes_quickstart; wait_for_upload is deferred while the upload runs.\n"
+            f"  toloka_daily_batch: trigger it with data_dir = {data_dir} (today's file is there; the project\n"
+            "  comes from the toloka_project_id Variable).\n"
+            f"  Component logs: {stack.home / 'logs'}\n"
+            f"Stop: Ctrl-C, or kill {os.getpid()}",
+            flush=True,
+        )
+        deadline = None if lifetime is None else time.monotonic() + lifetime
+        while deadline is None or time.monotonic() < deadline:
+            stack.check_alive()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    except RuntimeError as exc:
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if stack is not None:
+            stack.stop()
+        emulator.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m airflow_provider_toloka.testing.stack --ui [--port N]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_toloka.testing.stack",
+        description="A throw-away local Airflow 3 stack with the example DAGs and the Toloka emulator.",
+    )
+    parser.add_argument("--ui", action="store_true", help="start it for a person to click through (required)")
+    parser.add_argument("--port", type=int, default=None, help="port of the Airflow UI/API (default: a free one)")
+    parser.add_argument("--operation-delay", type=float, default=5.0, help="seconds an emulated operation takes")
+    parser.add_argument("--lifetime", type=float, default=None, help="stop by itself after this many seconds")
+    args = parser.parse_args(argv)
+    if not args.ui:
+        parser.error("nothing to do: pass --ui")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return run_ui(args.port, args.operation_delay, args.lifetime)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
