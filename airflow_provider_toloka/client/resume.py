@@ -131,7 +131,7 @@ class UploadReader:
     def wait(self, operations: list[Operation]) -> list[Operation]:
         """The same operations once all have finished.
 
-        :raises TolokaOperationTimeoutError: some still run after ``timeout``; nothing was sent.
+        :raises TolokaOperationTimeoutError: some still run after ``timeout``.
         """
         deadline = time.monotonic() + self.timeout
         pause = 0.1
@@ -144,7 +144,7 @@ class UploadReader:
             if remaining <= 0:
                 raise TolokaOperationTimeoutError(
                     f"Earlier operations of this upload were still running after {self.timeout:.0f}s: "
-                    f"{', '.join(running)}. Nothing was sent; run again once they have finished"
+                    f"{', '.join(running)}. No further task was sent; run again once they have finished"
                 )
             self.log.info("Waiting for %s earlier operation(s) of this upload to finish", len(running))
             time.sleep(min(pause, remaining))

@@ -139,7 +139,7 @@ def test_a_retry_waits_for_running_operations_of_earlier_tries(make_client, shoe
         client = make_client(slow.url, token="any")
         pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
         client.create_tasks(rows(range(20)), pool_id, idempotency_key="k", batch_size=5)  # running, not waited for
-        with pytest.raises(TolokaOperationTimeoutError, match="still running after 0s.*Nothing was sent"):
+        with pytest.raises(TolokaOperationTimeoutError, match="still running after 0s.*No further task was sent"):
             client.create_tasks(rows(range(20)), pool_id, idempotency_key="k", batch_size=3, wait_timeout=0.2)
         result = client.create_tasks(rows(shuffled(range(25), 6)), pool_id, idempotency_key="k", batch_size=3)
         assert (result.tasks_already_present, result.tasks_sent) == (20, 5)
