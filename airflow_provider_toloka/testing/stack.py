@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.metadata
 import json
 import logging
 import os
@@ -110,6 +111,19 @@ def _might_contain_dag(path: Path) -> bool:
     return b"airflow" in content and b"dag" in content
 
 
+def _database_template() -> Path | None:
+    """Where the migrated SQLite DB of the installed Airflow version is cached (None: unknown version)."""
+    try:
+        version = importlib.metadata.version("apache-airflow-core")
+    except importlib.metadata.PackageNotFoundError:
+        try:
+            version = importlib.metadata.version("apache-airflow")
+        except importlib.metadata.PackageNotFoundError:
+            return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "airflow-provider-toloka" / f"airflow-{version}-metadata.db"
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -148,6 +162,10 @@ class AirflowStack:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
         self._http: httpx.Client | None = None
+        self._lock = threading.RLock()
+        self._stopped = False
+        #: Seconds from ``start`` to: the DB ready, every component healthy, the DAG files parsed.
+        self.timings: dict[str, float] = {}
 
     def _environment(self, extra: dict[str, str]) -> dict[str, str]:
         env = {name: value for name, value in os.environ.items() if not _is_inherited_airflow_setting(name)}
@@ -197,28 +215,62 @@ class AirflowStack:
     def start(self, timeout: float = 120.0) -> AirflowStack:
         """Migrate the DB, start the components, wait until healthy and every DAG file is parsed.
 
+        The migrated DB of this Airflow version is kept in a cache folder and copied on the next
+        start instead of migrating again. ``timings`` records how long each phase took.
+
         :param timeout: seconds for the whole start.
         :raises RuntimeError: when a component exits or the stack is not ready in time (it is stopped).
         """
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        self._stopped = False
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         try:
-            migrated = self.cli("db", "migrate", timeout=max(1.0, deadline - time.monotonic()))
-            if migrated.returncode != 0:
-                raise RuntimeError(f"airflow db migrate failed:\n{migrated.stdout[-3000:]}{migrated.stderr[-3000:]}")
+            self._prepare_database(deadline)
+            self.timings["database"] = time.monotonic() - started
             for name in COMPONENTS:
                 self.start_component(name)
             self.wait_until_healthy(deadline - time.monotonic())
+            self.timings["healthy"] = time.monotonic() - started
             self.wait_for_dag_files(deadline - time.monotonic())
+            self.timings["dags_parsed"] = time.monotonic() - started
         except BaseException:
             self.stop()
             raise
+        log.info("Airflow stack at %s ready: %s", self.url, {k: round(v, 1) for k, v in self.timings.items()})
         return self
+
+    def _prepare_database(self, deadline: float) -> None:
+        """A migrated metadata DB: a copy of the cached one, else ``airflow db migrate`` (then cached)."""
+        database = self.home / "airflow.db"
+        # An airflow.cfg of our own, so that the components starting at once do not all write the default one.
+        (self.home / "airflow.cfg").touch()
+        template = _database_template()
+        if template is not None and template.is_file() and not database.exists():
+            shutil.copyfile(template, database)
+            return
+        migrated = self.cli("db", "migrate", timeout=max(1.0, deadline - time.monotonic()))
+        if migrated.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{migrated.stdout[-3000:]}{migrated.stderr[-3000:]}")
+        if template is not None and not Path(f"{database}-wal").exists():
+            try:
+                template.parent.mkdir(parents=True, exist_ok=True)
+                partial = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+                shutil.copyfile(database, partial)
+                os.replace(partial, template)
+            except OSError as exc:  # a cache is an optimisation only
+                log.debug("Not caching the migrated DB: %s", exc)
 
     def start_component(self, name: str) -> subprocess.Popen[bytes]:
         """Start ``airflow <name>`` (one of ``COMPONENTS``) in its own process group."""
         if name not in COMPONENTS:
             raise ValueError(f"Unknown component {name!r}; expected one of {COMPONENTS}")
+        with self._lock:
+            return self._start_component(name)
+
+    def _start_component(self, name: str) -> subprocess.Popen[bytes]:
+        if self._stopped:
+            raise RuntimeError(f"The stack is stopped; not starting {name}")
         running = self.processes.get(name)
         if running is not None and running.poll() is None:
             raise RuntimeError(f"{name} is already running (pid {running.pid})")
@@ -243,15 +295,19 @@ class AirflowStack:
 
         :return: the exit code of the component's main process (None when it was not started).
         """
-        self._stop_processes([name], signal.SIGKILL if kill else signal.SIGTERM, timeout)
+        with self._lock:
+            self._stop_processes([name], signal.SIGKILL if kill else signal.SIGTERM, timeout)
         process = self.processes.get(name)
         return None if process is None else process.returncode
 
     def _stop_processes(self, names: Iterable[str], first: signal.Signals, timeout: float) -> None:
-        """Signal the groups of ``names`` at once, wait for all until ``timeout``, then SIGKILL what is left."""
+        """Signal ``names`` at once (SIGKILL: their whole groups), wait until ``timeout``, then SIGKILL their groups."""
         processes = {name: self.processes[name] for name in names if name in self.processes}
         for process in processes.values():
-            self._signal_group(process, first)
+            if first == signal.SIGKILL:
+                self._signal_group(process, first)
+            elif process.poll() is None:
+                process.send_signal(first)  # the component stops its own children (workers, trigger runner)
         deadline = time.monotonic() + timeout
         for name, process in processes.items():
             try:
@@ -270,9 +326,11 @@ class AirflowStack:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         """Stop every component at once (SIGTERM, SIGKILL after ``timeout``); remove a temporary home."""
-        self._stop_processes(list(self.processes), signal.SIGTERM, timeout)
+        with self._lock:
+            self._stopped = True
+            self._stop_processes(list(self.processes), signal.SIGTERM, timeout)
         for log_file in self._logs.values():
             log_file.close()
         self._logs.clear()
