@@ -61,7 +61,6 @@ class Launch:
     dag_id: str
     run_id: str
     n_tasks: int
-    run: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,7 +174,7 @@ def launched(stack: AirflowStack, recorder: StateRecorder, toloka: TolokaClient,
 
     def rest(name: str, dag_id: str, n_tasks: int, conf: dict[str, Any], logical_date: Any = None) -> None:
         run = stack.trigger(dag_id, conf=conf, logical_date=logical_date)
-        launches[name] = Launch(dag_id, run["dag_run_id"], n_tasks, run)
+        launches[name] = Launch(dag_id, run["dag_run_id"], n_tasks)
 
     rest("triggerer_kill", QUICKSTART, 12, {"n_tasks": 12})
     kill = TriggererKill()
@@ -208,8 +207,7 @@ def launched(stack: AirflowStack, recorder: StateRecorder, toloka: TolokaClient,
         ("quickstart_cli", QUICKSTART, 9, {"n_tasks": 9}),
         ("daily_cli", DAILY, day_file_size(TODAY), daily_conf),
     ]:
-        run = trigger_with_cli(stack, dag_id, conf)
-        launches[name] = Launch(dag_id, run["dag_run_id"], n_tasks, run)
+        launches[name] = Launch(dag_id, trigger_with_cli(stack, dag_id, conf)["dag_run_id"], n_tasks)
     return {"runs": launches, "kill": kill, "backfill": backfill, "project_id": str(project.id)}
 
 
@@ -223,6 +221,8 @@ def assert_run_succeeded(stack: AirflowStack, outcome: RunOutcome, launch: Launc
     final = outcome.history[-1].states if outcome.history else {}
     assert outcome.state == "success", f"{launch.run_id}: {outcome.state} {final}\n{failure_logs(stack, launch)}"
     assert final and set(final.values()) == {"success"}, final
+    retried = {task for sample in outcome.history for task, state in sample.states.items() if state == "up_for_retry"}
+    assert not retried, f"{launch.run_id}: retried {retried}\n{failure_logs(stack, launch)}"
     assert_sensor_deferred_then_succeeded(outcome)
 
 
@@ -297,7 +297,7 @@ def test_a_backfill_of_the_daily_dag_runs_each_day(stack, recorder, launched):
     assert sorted(run["logical_date"][:10] for run in runs) == [day.isoformat() for day in BACKFILL_DAYS]
     for run in runs:
         day = date.fromisoformat(run["logical_date"][:10])
-        launch = Launch(BACKFILLED, run["dag_run_id"], day_file_size(day), run)
+        launch = Launch(BACKFILLED, run["dag_run_id"], day_file_size(day))
         launched["runs"][f"backfill_{day}"] = launch
         assert_run_succeeded(stack, recorder.outcome(BACKFILLED, run["dag_run_id"], RUN_TIMEOUT), launch)
 
