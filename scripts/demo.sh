@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded Toloka emulator: a throw-away Airflow home whose DAGs
-# are dags_examples/, the toloka_shoes_quickstart DAG run with `airflow dags test` (deferrable
-# sensors, triggers run inline), then what exists afterwards, read back from the API.
+# are dags_examples/, the toloka_shoes_quickstart DAG run with `airflow dags test` (its sensor is
+# deferrable; `dags test` runs the trigger inline), then what exists afterwards, read back from the API.
 # Usage: scripts/demo.sh [number of tasks, default 100]
 #        scripts/demo.sh --ui [--port N]   the real stack (api-server, scheduler, dag-processor,
 #        triggerer) with the example DAGs and the emulator, to click through until Ctrl-C
@@ -37,7 +37,6 @@ echo "== Toloka emulator at $url (pid $emulator_pid)"
 export AIRFLOW_HOME="$work/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags_examples"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
-export AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE=True
 export AIRFLOW_CONN_TOLOKA_DEFAULT="{\"conn_type\": \"toloka\", \"password\": \"demo-api-key\", \"host\": \"$url\"}"
 
 echo "== airflow db migrate"

@@ -11,13 +11,12 @@ from airflow_provider_toloka.client.config import ClientConfig
 def main(url: str) -> int:
     client = TolokaClient(ClientConfig(token="demo-api-key", base_url=url))
     ok = True
-    for project in client.http.request("GET", "/projects", params={"sort": "id", "limit": 100})["items"]:
-        print(f"project {project['id']}: {project['public_name']!r} ({project['status']})")
-        pools = client.http.request("GET", "/pools", params={"project_id": project["id"], "sort": "id"})["items"]
-        for pool in pools:
-            tasks = sum(1 for _ in client.iter_tasks(pool["id"]))
-            print(f"  pool {pool['id']}: {pool['private_name']!r} status={pool['status']} tasks={tasks}")
-            ok = ok and pool["status"] == "OPEN" and tasks > 0
+    for project in client.iter_projects():
+        print(f"project {project.id}: {project.public_name!r} ({project.status})")
+        for pool in client.iter_pools(project.id):
+            tasks = sum(1 for _ in client.iter_tasks(pool.id))
+            print(f"  pool {pool.id}: {pool.private_name!r} status={pool.status} tasks={tasks}")
+            ok = ok and pool.status == "OPEN" and tasks > 0
     print("OK: the pool is open with its tasks" if ok else "UNEXPECTED: see above")
     return 0 if ok else 1
 
