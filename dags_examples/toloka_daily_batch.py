@@ -44,7 +44,7 @@ with DAG(
         """The day's tasks file; fails at once, naming it, when it is not there (a retry would not help)."""
         import os
 
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.providers.common.compat.sdk import AirflowFailException
 
         if not os.path.isfile(path):
             raise AirflowFailException(f"No tasks for this day: {path} does not exist")

@@ -51,7 +51,7 @@ with DAG(
         import re
         import tempfile
 
-        from airflow.sdk import ObjectStoragePath
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         if params["tasks_file"]:
             return params["tasks_file"]

@@ -150,7 +150,7 @@ def normalize(message: str, folder: Path, pool_id: str) -> str:
 
 def outcome(exc: BaseException) -> tuple[str, str]:
     """How the task ends ("fails at once" or "retried") and the error as the task log shows it."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     from airflow_provider_toloka.client.errors import is_permanent
 

@@ -36,7 +36,8 @@ def iter_jsonl(path: FilePath) -> Iterator[Any]:
     :raises TolokaValidationError: naming the file and line of the first line that is not JSON.
     """
     with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
+        # readline, not iteration: some object-storage file wrappers cannot be iterated line by line
+        for line_number, line in enumerate(iter(handle.readline, ""), start=1):
             if not line.strip():
                 continue
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.connection import Connection
@@ -78,17 +78,20 @@ class TolokaHook(BaseHook):
         }
 
     @staticmethod
-    def config_from_connection(conn: Connection, name: str | None = None) -> ClientConfig:
+    def config_from_connection(
+        conn: Connection, name: str | None = None, extras: dict[str, Any] | None = None
+    ) -> ClientConfig:
         """Build the client configuration from a connection, checking every setting.
 
         :param name: how messages name the connection (default: ``Connection '<its id>'``).
+        :param extras: the connection's extra, when already read (in async code); else ``conn.extra_dejson``.
         :raises TolokaConfigError: naming the setting to fix.
         """
         label = f"{name}: " if name else f"Connection {conn.conn_id!r}: "
         from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
         from airflow_provider_toloka.client.errors import TolokaConfigError
 
-        extras = conn.extra_dejson or {}
+        extras = (conn.extra_dejson if extras is None else extras) or {}
         numbers: dict[str, float] = {}
         settings = (
             "connect_timeout",
@@ -139,10 +142,14 @@ class TolokaHook(BaseHook):
 
     async def aget_client(self) -> AsyncTolokaClient:
         """An async client for triggers; reads the connection with Airflow's async lookup."""
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
         from airflow_provider_toloka.client.async_client import AsyncTolokaClient
 
-        conn = await self.aget_connection(self.toloka_conn_id)
-        return AsyncTolokaClient(self.config_from_connection(conn), logger=self.log)
+        # Airflow's own async lookup, where it is safe on the event loop; a worker thread before 3.3.2
+        conn = await get_async_connection(self.toloka_conn_id, hook=self)
+        extras = await get_async_extra_dejson(conn)
+        return AsyncTolokaClient(self.config_from_connection(conn, extras=extras), logger=self.log)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the key against the API, for the connection form's Test button and ``airflow connections test``.

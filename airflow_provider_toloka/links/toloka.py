@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperatorLink
+from airflow.providers.common.compat.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
+    from airflow.providers.common.compat.sdk import BaseOperator, Context
     from airflow.sdk.types import TaskInstanceKey
 
 #: The XCom key of the link's address (the UI reads it; operators may read it too).

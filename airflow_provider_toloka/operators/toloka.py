@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_toloka.links.toloka import TolokaLink
 from airflow_provider_toloka.triggers.toloka import raise_for_event
@@ -20,7 +20,7 @@ from airflow_provider_toloka.utils.mixins import TolokaHookMixin, default_deferr
 from airflow_provider_toloka.utils.params import expiry, load_config, object_id, optional_int, task_file
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 #: Above this many tasks given as a list (stored in Airflow's database when it comes through XCom), advise a file.
 LARGE_TASK_LIST = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_toloka.links.toloka import TolokaLink
 from airflow_provider_toloka.triggers.toloka import raise_for_event
@@ -13,7 +13,7 @@ from airflow_provider_toloka.utils.mixins import TolokaHookMixin, default_deferr
 from airflow_provider_toloka.utils.params import operation_ids_of
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_toloka.client.operations import OperationTracker
 

@@ -37,7 +37,7 @@ def raise_for_event(event: OperationEvent | dict[str, Any] | None) -> dict[str, 
     Failed operations, permanent errors and timeouts fail the task for good (a retry would wait
     for the same thing again, or past the timeout the user set).
     """
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+    from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout
 
     if not event:
         raise AirflowFailException("The Toloka trigger fired no event")

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_toloka.hooks.toloka import TolokaHook
 
@@ -22,7 +22,7 @@ DEFERRAL_GRACE_SECONDS = 60
 
 def default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable`` (False when unset)."""
-    from airflow.sdk import conf
+    from airflow.providers.common.compat.sdk import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
@@ -44,7 +44,7 @@ def fail_fast(method: F) -> F:
         except Exception as exc:
             if not is_permanent(exc):
                 raise
-            from airflow.sdk.exceptions import AirflowFailException
+            from airflow.providers.common.compat.sdk import AirflowFailException
 
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 

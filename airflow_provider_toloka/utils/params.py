@@ -144,7 +144,7 @@ def task_file(value: str, base_dir: str | None = None) -> Any:
     """
     text = value.strip()
     if "://" in text:
-        from airflow.sdk import ObjectStoragePath
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         path = ObjectStoragePath(text)
         if not path.is_file():

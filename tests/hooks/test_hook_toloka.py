@@ -121,7 +121,7 @@ def test_bad_settings_name_the_connection(set_connection: SetConnection, fields,
 
 
 def test_missing_connection_is_named() -> None:
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
     hook = TolokaHook("toloka_never_defined_anywhere")
     with pytest.raises(AirflowNotFoundException, match="toloka_never_defined_anywhere"):

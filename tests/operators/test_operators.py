@@ -23,7 +23,7 @@ from airflow_provider_toloka.operators.toloka import (
 @contextmanager
 def fails_for_good(cause: type[Exception], match: str) -> Iterator[None]:
     """The block fails the task without retries (AirflowFailException), raised from ``cause``."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     with pytest.raises(AirflowFailException, match=match) as failure:
         yield
@@ -147,7 +147,7 @@ def test_upload_with_skip_invalid_items_sends_only_the_valid(toloka_conn, client
 
 
 def test_upload_waiting_deferrably_defers_to_the_operation_trigger(slow_toloka_conn, shoes_project, shoes_pool):
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.providers.common.compat.sdk import TaskDeferred
 
     from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger
 
@@ -182,7 +182,7 @@ def test_a_retried_upload_whose_operations_are_done_does_not_defer(toloka_conn, 
 
 
 def test_open_pool_defers_while_pool_open_runs(slow_toloka_conn, shoes_project, shoes_pool):
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.providers.common.compat.sdk import TaskDeferred
 
     client = slow_toloka_conn
     pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id

@@ -28,7 +28,7 @@ def test_poke_mode_returns_the_summed_counts(toloka_conn, client, pool_id):
 
 
 def test_a_failed_operation_fails_at_once_with_counts_and_first_errors(toloka_conn, client, pool_id):
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     tasks = [{"image": "https://example.com/a.jpg"}, {"image": 42}]
     ids = _upload(client, pool_id, tasks, validate=False)
@@ -40,7 +40,7 @@ def test_a_failed_operation_fails_at_once_with_counts_and_first_errors(toloka_co
 
 
 def test_deferrable_sensor_defers_with_a_serializable_trigger(slow_toloka_conn, shoes_project, shoes_pool):
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.providers.common.compat.sdk import TaskDeferred
 
     client = slow_toloka_conn
     pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
