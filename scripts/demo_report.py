@@ -9,6 +9,7 @@ from airflow_provider_toloka.client.config import ClientConfig
 
 
 def main(url: str) -> int:
+    """Print every project and pool of the API at ``url``; 0 when each pool is open with tasks."""
     client = TolokaClient(ClientConfig(token="demo-api-key", base_url=url))
     ok = True
     for project in client.iter_projects():

@@ -13,6 +13,7 @@ import httpx
 from airflow_provider_toloka.client.config import ClientConfig
 from airflow_provider_toloka.client.errors import api_error_from_response
 from airflow_provider_toloka.client.http import decode_body, is_tls_failure, network_error, success_body
+from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation, Pool
 from airflow_provider_toloka.client.operations import OperationTracker
 from airflow_provider_toloka.client.retry import RetryState
@@ -34,9 +35,9 @@ class AsyncTolokaClient:
     Use it as ``async with AsyncTolokaClient(config) as client: ...``.
     """
 
-    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+    def __init__(self, config: ClientConfig, logger: LoggerLike | None = None) -> None:
         self.config = config
-        self.log = logger or log
+        self.log: LoggerLike = logger or log
         self._client = httpx.AsyncClient(
             base_url=config.api_url,
             headers=config.headers,

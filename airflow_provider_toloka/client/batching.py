@@ -27,8 +27,11 @@ def scoped_upload_key(idempotency_key: str | None, pool_id: str | None) -> str |
 
 
 def upload_operation_id(idempotency_key: str | None, number: int) -> str:
-    """The id of an upload's ``number``-th operation: derived from the key and the number only, so
-    a retry can enumerate what earlier tries sent whatever their batches held; random without a key."""
+    """The id of an upload's ``number``-th operation; random without a key.
+
+    It derives from the key and the number only, so a retry can enumerate what earlier tries sent,
+    whatever their batches held.
+    """
     if idempotency_key is None:
         return str(uuid.uuid4())
     return str(uuid.uuid5(OPERATION_NAMESPACE, f"{idempotency_key}/{number}"))
@@ -60,7 +63,7 @@ class Batch:
         return json.loads(self.body)
 
     def without(self, drop: Callable[[dict[str, Any]], bool], number: int) -> Batch | None:
-        """This batch minus the tasks ``drop`` picks, renumbered; None when none is left."""
+        """The batch minus the tasks ``drop`` picks, renumbered; None when none is left."""
         kept = [(self.global_index(local), task) for local, task in enumerate(self.tasks()) if not drop(task)]
         if not kept:
             return None

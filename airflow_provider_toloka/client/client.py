@@ -18,6 +18,7 @@ from airflow_provider_toloka.client.errors import (
 )
 from airflow_provider_toloka.client.files import is_reiterable
 from airflow_provider_toloka.client.http import HttpTransport
+from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation, Pool, Project, pool_errors, project_errors
 from airflow_provider_toloka.client.operations import OperationTracker
 from airflow_provider_toloka.client.progress import UploadProgress
@@ -80,9 +81,9 @@ class TolokaClient:
     :param logger: where progress and retries are logged.
     """
 
-    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+    def __init__(self, config: ClientConfig, logger: LoggerLike | None = None) -> None:
         self.config = config
-        self.log = logger or log
+        self.log: LoggerLike = logger or log
         self.http = HttpTransport(config, self.log)
         self._validators: dict[str, InputValidator] = {}
 

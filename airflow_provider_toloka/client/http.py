@@ -12,6 +12,7 @@ from requests.adapters import HTTPAdapter
 
 from airflow_provider_toloka.client.config import ClientConfig
 from airflow_provider_toloka.client.errors import TolokaApiError, TolokaNetworkError, api_error_from_response
+from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.retry import RetryState
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,9 @@ class HttpTransport:
     :param logger: where retries are reported.
     """
 
-    def __init__(self, config: ClientConfig, logger: logging.Logger | None = None) -> None:
+    def __init__(self, config: ClientConfig, logger: LoggerLike | None = None) -> None:
         self.config = config
-        self.log = logger or log
+        self.log: LoggerLike = logger or log
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         self.session.mount("http://", adapter)

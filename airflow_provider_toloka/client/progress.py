@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import time
+
+from airflow_provider_toloka.client.logger import LoggerLike
 
 
 def _duration(seconds: float) -> str:
@@ -21,7 +22,7 @@ class UploadProgress:
     :param total: the number of tasks when known (for the ETA).
     """
 
-    def __init__(self, logger: logging.Logger, total: int | None = None, every: float = 10.0) -> None:
+    def __init__(self, logger: LoggerLike, total: int | None = None, every: float = 10.0) -> None:
         self.log = logger
         self.total = total
         self.every = every

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_toloka.client.batching import upload_operation_id
 from airflow_provider_toloka.client.errors import TolokaNotFoundError, TolokaOperationTimeoutError
+from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class UploadReader:
         self.key = key
         self.pool_id = pool_id
         self.timeout = timeout
-        self.log: logging.Logger = client.log
+        self.log: LoggerLike = client.log
 
     def earlier_upload(self, first_number: int = 0) -> EarlierUpload:
         """Every operation of the upload from ``first_number`` on, finished, and the tasks they created."""
@@ -167,8 +167,11 @@ class UploadReader:
         return TaskMultiset(fingerprint(task) for task in self.read_tasks(wanted, pools))
 
     def read_tasks(self, wanted: set[str], pools: set[str]) -> Iterator[dict[str, Any]]:
-        """The tasks with the ``wanted`` ids (a set it empties): each pool paged by id from the smallest
-        wanted id until all are found, then any still missing one by one."""
+        """The tasks with the ``wanted`` ids (a set it empties).
+
+        Each pool is paged by id from the smallest wanted id until all are found, then any still
+        missing are read one by one.
+        """
         first = min(wanted)
         for pool in sorted(pools):
             for task in self.client._iter_list("/tasks", {"pool_id": pool, "id_gte": first}, READ_PAGE_SIZE):

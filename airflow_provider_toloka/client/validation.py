@@ -8,7 +8,7 @@ The validator is built once per spec and is cheap per task: it sits on the uploa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 #: Field types of ``input_spec``/``output_spec`` (case-insensitive in the API).
 SCALAR_TYPES: dict[str, tuple[type, ...]] = {
@@ -54,13 +54,14 @@ def _scalar_check(type_name: str, spec: Mapping[str, Any]) -> Check:
         if not isinstance(value, accepted) or (rejects_bool and isinstance(value, bool)):
             return _error("INVALID_TYPE", f"Expected {type_name}, got {type(value).__name__}")
         if allowed_set is not None and value not in allowed_set:
-            return _error("VALUE_NOT_ALLOWED", f"Value {value!r} is not one of {sorted(map(str, allowed))}")
+            return _error("VALUE_NOT_ALLOWED", f"Value {value!r} is not one of {sorted(map(str, allowed or ()))}")
         if numeric:
             if min_value is not None and value < min_value:
                 return _error("VALUE_LESS_THAN_MIN", f"Value {value} is less than min_value {min_value}")
             if max_value is not None and value > max_value:
                 return _error("VALUE_GREATER_THAN_MAX", f"Value {value} is greater than max_value {max_value}")
         elif textual:
+            value = cast("str", value)
             if min_length is not None and len(value) < min_length:
                 return _error("STRING_TOO_SHORT", f"Length {len(value)} is less than min_length {min_length}")
             if max_length is not None and len(value) > max_length:

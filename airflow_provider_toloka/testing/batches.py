@@ -65,8 +65,10 @@ def check_items(
 
 
 def log_input(index: int, item: Any) -> dict[str, Any]:
-    """The lean ``input`` of a log line: the item's index, pool and client tags (``__*`` fields,
-    e.g. toloka-kit's ``__item_idx``)."""
+    """The lean ``input`` of a log line.
+
+    The item's index, pool and client tags (``__*`` fields, e.g. toloka-kit's ``__item_idx``).
+    """
     line: dict[str, Any] = {"index": index}
     if isinstance(item, dict):
         if "pool_id" in item:
@@ -86,7 +88,7 @@ class TaskBatch:
     :param open_pool_by_id: opens one pool at the given time.
     """
 
-    __slots__ = ("total", "valid", "errors", "error_inputs", "open_pool", "created", "store", "open_pool_by_id")
+    __slots__ = ("created", "error_inputs", "errors", "open_pool", "open_pool_by_id", "store", "total", "valid")
 
     def __init__(
         self,

@@ -31,11 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(server, sock, url: str, lifetime: float | None) -> None:  # noqa: ANN001 - uvicorn types
+async def _serve(server, sock, url: str, lifetime: float | None) -> None:
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _STARTUP_TIMEOUT
-    while not server.started and not serving.done() and loop.time() < deadline:
+    while not server.started and not serving.done() and loop.time() < deadline:  # noqa: ASYNC110 (a plain flag)
         await asyncio.sleep(_POLL_SECONDS)
     if not server.started:
         server.should_exit = True

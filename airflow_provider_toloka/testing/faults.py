@@ -9,6 +9,7 @@ answer is sent (the client cannot tell whether it took effect). Requests refused
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -145,8 +146,6 @@ async def drop_connection(send: Any) -> None:
     marks the response as started but writes nothing; the exception raised next makes it close
     the transport. The client sees the connection closed without a status line.
     """
-    try:
+    with contextlib.suppress(Exception):
         await send({"type": "http.response.start", "status": 500, "headers": [(b"x-fault", b"dropped\r\n")]})
-    except Exception:  # noqa: BLE001 - the server refusing the header is the point
-        pass
     raise ConnectionDropped("injected dropped connection")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import importlib.metadata
 import json
 import logging
@@ -321,10 +322,8 @@ class AirflowStack:
 
     @staticmethod
     def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every component at once (SIGTERM, SIGKILL after ``timeout``); remove a temporary home."""

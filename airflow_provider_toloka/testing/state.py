@@ -226,7 +226,7 @@ class EmulatorState:
         """POST /tasks with one task object: the created task (400 with its field errors otherwise)."""
         with self._transaction() as now:
             self._quota(self._task_quota, 1, "task creation", now)
-            valid, errors = check_items([body], self.pools, self._validator)
+            _, errors = check_items([body], self.pools, self._validator)
             if errors:
                 raise validation_error(errors[0])
             self._task_quota.consume(1, now)
@@ -380,7 +380,7 @@ class EmulatorState:
         with self._transaction() as now:
             self._get(self.pools, "Pool", pool_id)
             number = next(self._assignment_ids)
-            assignment = {
+            assignment: dict[str, Any] = {
                 "id": task_id(number),
                 "task_suite_id": task_id(number),
                 "pool_id": pool_id,

@@ -52,12 +52,12 @@ def fail_fast(method: F) -> F:
 
 
 class TolokaHookMixin:
-    """The connection id (templated) and a hook built on first use, for operators and sensors.
+    """The connection id and a hook built on first use, for operators and sensors.
+
+    Each class lists ``toloka_conn_id`` in its own ``template_fields``.
 
     :param toloka_conn_id: the Toloka connection.
     """
-
-    template_fields: tuple[str, ...] = ("toloka_conn_id",)
 
     def __init__(self, *, toloka_conn_id: str = "toloka_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -137,8 +137,10 @@ def optional_int(value: Any, field: str, minimum: int = 1) -> int | None:
 
 
 def task_file(value: str, base_dir: str | None = None) -> Any:
-    """The tasks file a path or URL names: a local path (looked up like :func:`resolve_path`), or an
-    ``ObjectStoragePath`` for a URL such as ``s3://bucket/tasks.jsonl`` or ``file:///data/tasks.jsonl``.
+    """The tasks file a path or URL names.
+
+    A local path is looked up like :func:`resolve_path`; a URL such as ``s3://bucket/tasks.jsonl``
+    or ``file:///data/tasks.jsonl`` becomes an ``ObjectStoragePath``.
 
     :raises TolokaValidationError: naming the file when it does not exist.
     """

@@ -18,7 +18,7 @@ from airflow_provider_toloka.testing import TolokaEmulator
 
 @pytest.mark.parametrize("token", [None, "", "   ", "\n"])
 def test_missing_or_empty_api_key(token: Any) -> None:
-    with pytest.raises(TolokaConfigError, match="API key is missing or empty.*password"):
+    with pytest.raises(TolokaConfigError, match=r"API key is missing or empty.*password"):
         ClientConfig(token=token)
     with pytest.raises(TolokaConfigError, match="API key is missing or empty"):
         ClientConfig.from_settings(token=token, url="http://127.0.0.1:1")
@@ -237,7 +237,7 @@ def test_broken_json_array_file(client: TolokaClient, emulator: TolokaEmulator, 
 
 
 def test_input_validator_rejects_a_broken_spec() -> None:
-    with pytest.raises(ValueError, match="input_spec.image.type"):
+    with pytest.raises(ValueError, match=r"input_spec\.image\.type"):
         InputValidator({"image": {"type": "picture"}})
     with pytest.raises(ValueError, match="non-empty object"):
         InputValidator({})

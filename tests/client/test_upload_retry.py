@@ -53,7 +53,7 @@ def dying_after(tasks: list[dict[str, Any]], count: int) -> Iterator[dict[str, A
         pytest.param(list(range(50)), list(range(50)), 7, id="batch-size-changed"),
         pytest.param(list(range(50)), shuffled(range(50), 1), 10, id="rows-reordered"),
         pytest.param(list(range(30)), shuffled(range(50), 2), 9, id="input-grown"),
-        pytest.param(list(range(25)) + [3, 3, 7], [3, 3, 3, *range(50), 7], 6, id="rows-legitimately-repeated"),
+        pytest.param([*range(25), 3, 3, 7], [3, 3, 3, *range(50), 7], 6, id="rows-legitimately-repeated"),
     ],
 )
 def test_a_second_try_creates_each_input_task_once(
@@ -112,7 +112,7 @@ def test_a_first_try_costs_one_lookup(client: TolokaClient, pool_id: str, emulat
 
 def test_a_failed_operation_created_nothing_and_its_tasks_are_sent_again(client: TolokaClient, pool_id: str) -> None:
     bad = [*rows(range(10)), {"picture": image(10)}]  # the required image is missing
-    with pytest.raises(Exception, match="FAIL|failed"):
+    with pytest.raises(Exception, match=r"FAIL|failed"):
         upload(client, pool_id, bad, 11, validate=False)  # the API refuses the whole batch
     assert not pool_images(client, pool_id)
     result = upload(client, pool_id, rows(range(12)), 5)
@@ -139,7 +139,7 @@ def test_a_retry_waits_for_running_operations_of_earlier_tries(make_client, shoe
         client = make_client(slow.url, token="any")
         pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
         client.create_tasks(rows(range(20)), pool_id, idempotency_key="k", batch_size=5)  # running, not waited for
-        with pytest.raises(TolokaOperationTimeoutError, match="still running after 0s.*No further task was sent"):
+        with pytest.raises(TolokaOperationTimeoutError, match=r"still running after 0s.*No further task was sent"):
             client.create_tasks(rows(range(20)), pool_id, idempotency_key="k", batch_size=3, wait_timeout=0.2)
         result = client.create_tasks(rows(shuffled(range(25), 6)), pool_id, idempotency_key="k", batch_size=3)
         assert (result.tasks_already_present, result.tasks_sent) == (20, 5)

@@ -171,7 +171,7 @@ def screenshots(browser: WebDriver, capsys: pytest.CaptureFixture[str]) -> Itera
     shots = Screenshots(browser, ARTIFACTS)
     with capsys.disabled():
         print(f"\nbrowser test screenshots: {ARTIFACTS}")
-    yield shots
+    return shots
 
 
 # -- UI helpers ------------------------------------------------------------------------------------
