@@ -20,13 +20,13 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="toloka-provider-a
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-import pytest  # noqa: E402
-from quickstart import SHOES_POOL, SHOES_PROJECT, TOKEN  # noqa: E402
+import pytest
+from quickstart import SHOES_POOL, SHOES_PROJECT, TOKEN
 
-from airflow_provider_toloka.client.client import TolokaClient  # noqa: E402
-from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy  # noqa: E402
-from airflow_provider_toloka.testing import TolokaEmulator  # noqa: E402
-from airflow_provider_toloka.testing.pytest_plugin import point_connection_at  # noqa: E402
+from airflow_provider_toloka.client.client import TolokaClient
+from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
+from airflow_provider_toloka.testing import TolokaEmulator
+from airflow_provider_toloka.testing.pytest_plugin import point_connection_at
 
 #: Connection extras of the tests: fast retries.
 FAST_RETRY_EXTRA = {"backoff_base": 0.01}

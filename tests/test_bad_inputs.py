@@ -168,7 +168,7 @@ def test_every_bad_input_fails_before_any_side_effect_with_a_clear_message(cases
     rows = []
     before = (len(emulator.state.projects), len(emulator.state.pools))
     for what, run in CASES:
-        with pytest.raises(Exception) as caught:  # noqa: PT011 - each case's error is checked below
+        with pytest.raises(Exception) as caught:
             run(cases)
         how, message = outcome(caught.value)
         assert message and "Traceback" not in message, what

@@ -33,16 +33,16 @@ class Operation:
     """
 
     __slots__ = (
-        "id",
-        "type",
-        "submitted",
-        "delay",
-        "parameters",
-        "details",
-        "succeeds",
-        "effect",
         "applied",
+        "delay",
+        "details",
+        "effect",
+        "id",
         "log_source",
+        "parameters",
+        "submitted",
+        "succeeds",
+        "type",
     )
 
     def __init__(
