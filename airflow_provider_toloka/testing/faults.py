@@ -1,10 +1,14 @@
-"""Fault injection and the requests-per-second limit, as a raw ASGI middleware.
+"""Fault injection, outages and the requests-per-second limit, as a raw ASGI middleware.
 
 Per request, one draw of a seeded ``random.Random`` decides whether it fails, and how, in
 three equally likely ways: 500 INTERNAL_ERROR or 503 REMOTE_SERVICE_UNAVAILABLE without
 processing it, or processing it and then dropping the connection before any byte of the
 answer is sent (the client cannot tell whether it took effect). Requests refused by the
 ``rps`` limit (429) are never turned into faults.
+
+An outage (:meth:`FaultInjector.start_outage`, or ``POST /_emulator/outage?seconds=N`` outside the
+API) drops every API request unanswered and unprocessed for that long, as a network outage
+would; the state is kept, so what was running goes on when the API comes back.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_head
 INTERNAL_ERROR = "INTERNAL_ERROR"
 UNAVAILABLE = "REMOTE_SERVICE_UNAVAILABLE"
 DROPPED = "CONNECTION_DROPPED"
+OUTAGE = "OUTAGE"
+#: The emulator-only control that starts an outage (outside the API, never itself dropped).
+OUTAGE_PATH = "/_emulator/outage"
 #: The fault kinds, equally likely.
 FAULT_KINDS = (INTERNAL_ERROR, UNAVAILABLE, DROPPED)
 _ERROR_STATUS = {INTERNAL_ERROR: 500, UNAVAILABLE: 503}
@@ -65,6 +72,16 @@ class FaultInjector:
         self._lock = threading.Lock()
         #: How many faults of each kind were injected.
         self.counts: Counter[str] = Counter()
+        self._outage_until = 0.0
+
+    def start_outage(self, seconds: float) -> None:
+        """Drop every API request, unprocessed, for the next ``seconds``."""
+        self._outage_until = time.monotonic() + max(0.0, float(seconds))
+
+    @property
+    def in_outage(self) -> bool:
+        """Whether an outage is under way."""
+        return time.monotonic() < self._outage_until
 
     def draw(self) -> str | None:
         """The fault for the next request, or None (one random draw per request)."""
@@ -97,6 +114,13 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("path") == OUTAGE_PATH and scope.get("method") == "POST":
+            await self._start_outage(scope, send)
+            return
+        if self.injector.in_outage and str(scope.get("path", "")).startswith("/api/"):
+            self.injector.counts[OUTAGE] += 1
+            await drop_connection(send)
+            return
         if self._rps is not None:
             with self._lock:
                 wait = self._rps.acquire(1, time.monotonic())
@@ -113,6 +137,21 @@ class FaultMiddleware:
             await send_error(send, _ERROR_STATUS[kind], kind, f"Injected fault: {kind}", None)
         else:
             await self._process_then_drop(scope, receive, send)
+
+    async def _start_outage(self, scope: Scope, send: Any) -> None:
+        from urllib.parse import parse_qs
+
+        query = parse_qs(scope.get("query_string", b"").decode())
+        try:
+            seconds = float(query.get("seconds", ["60"])[0])
+        except ValueError:
+            await send_error(send, 400, "VALIDATION_ERROR", "seconds must be a number", None)
+            return
+        self.injector.start_outage(seconds)
+        body = b'{"outage_seconds": %s}' % str(seconds).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _process_then_drop(self, scope: Scope, receive: Any, send: Any) -> None:
         answer: list[dict[str, Any]] = []

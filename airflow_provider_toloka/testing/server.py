@@ -107,6 +107,10 @@ class TolokaEmulator:
         """The token requests must carry (None: any non-empty token)."""
         return self.config.token
 
+    def outage(self, seconds: float) -> None:
+        """Drop every API request, unprocessed, for the next ``seconds`` (state is kept)."""
+        self._injector.start_outage(seconds)
+
     @property
     def fault_counts(self) -> Counter[str]:
         """How many faults of each kind were injected so far."""

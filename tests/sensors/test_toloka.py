@@ -86,3 +86,16 @@ def test_operation_ids_accept_a_rendered_json_list(toloka_conn, client, pool_id)
     client.wait_operation(ids[0], timeout=10)
     sensor = TolokaOperationSensor(task_id="wait", operation_ids=f'["{ids[0]}"]', poke_interval=0.05, timeout=10)
     assert sensor.execute(make_context())["success_count"] == 1
+
+
+@pytest.mark.toloka_connection(backoff_base=0.01, max_attempts=1)
+def test_a_poke_during_an_outage_waits_on_instead_of_failing(toloka_connection, make_client, shoes_project, shoes_pool):
+    client = make_client(toloka_connection.url, toloka_connection.token)
+    pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
+    ids = _upload(client, pool_id, [{"image": "https://example.com/a.jpg"}])
+    sensor = TolokaOperationSensor(task_id="wait", operation_ids=ids, deferrable=False)
+    toloka_connection.emulator.outage(30)
+    assert sensor.poke(make_context()) is False  # a network error: poke again, not a failed task
+    toloka_connection.emulator.outage(0)
+    client.wait_operations(ids, timeout=10, poll_interval=0.05)
+    assert sensor.poke(make_context()).xcom_value["success_count"] == 1

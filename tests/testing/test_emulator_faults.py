@@ -67,3 +67,19 @@ def test_dropped_request_was_processed() -> None:
         assert seen["201"] == 0
         # Only the dropped requests were processed: the client could not tell they took effect.
         assert len(emulator.state.projects) == seen["DROPPED"]
+
+
+def test_an_outage_drops_api_requests_for_its_duration_and_keeps_the_state() -> None:
+    import time
+
+    with TolokaEmulator(token=TOKEN) as emulator:
+        api = Api(emulator.api_url)
+        project_id = api.post("/projects", json=SHOES_PROJECT).json()["id"]
+        started = requests.post(f"{emulator.url}/_emulator/outage", params={"seconds": 1.0}, timeout=5)
+        assert started.status_code == 200 and started.json() == {"outage_seconds": 1.0}
+        assert outcome(api, f"/projects/{project_id}") == "DROPPED"
+        time.sleep(1.1)
+        assert api.get(f"/projects/{project_id}").json()["public_name"] == SHOES_PROJECT["public_name"]
+        assert emulator.fault_counts["OUTAGE"] == 1
+        emulator.outage(0.5)  # the same from Python
+        assert outcome(api, "/requester") == "DROPPED"

@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger
 
 
@@ -70,3 +72,20 @@ def test_an_unreachable_api_is_waited_out_until_the_timeout(monkeypatch):
     (event,) = _events(TolokaOperationTrigger(["op-1"], "toloka_down", poll_interval=0.2, end_time=time.time() + 1.5))
     assert event["status"] == "timeout" and "op-1" in event["message"]
     assert 1.0 < time.monotonic() - started < 10  # polled on through the errors, not an "error" event at once
+
+
+@pytest.mark.toloka_emulator(operation_delay=2.0)
+@pytest.mark.toloka_connection(backoff_base=0.01, max_attempts=2)
+def test_the_trigger_rides_out_an_outage_and_succeeds_when_the_api_is_back(
+    toloka_connection, make_client, shoes_project, shoes_pool
+):
+    """A wait outlives an outage of the API: the errors are polled through, not turned into a failure."""
+    client = make_client(toloka_connection.url, toloka_connection.token)
+    pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
+    ids = client.create_tasks([{"image": "https://example.com/a.jpg"}], pool_id).operation_ids
+    toloka_connection.emulator.outage(3.0)  # the operation finishes (after 2 s) during the outage
+    started = time.monotonic()
+    (event,) = _events(TolokaOperationTrigger(ids, poll_interval=0.3))
+    assert event["status"] == "success" and event["totals"]["success_count"] == 1, event
+    assert time.monotonic() - started >= 2.5  # it waited through the outage
+    assert toloka_connection.emulator.fault_counts["OUTAGE"] >= 2
