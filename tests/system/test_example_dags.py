@@ -183,3 +183,18 @@ def test_an_upload_waiting_deferrably_resumes_under_dags_test(airflow_home, make
         returned, tries, _ = run_details(airflow_home, "toloka_upload_and_wait")
         assert tries == {"upload": 1, "open": 1} and returned["open"] == pool_id
         assert len(list(client.iter_tasks(pool_id))) == 20 and client.get_pool(pool_id).status == "OPEN"
+
+
+def test_a_sensor_timeout_fails_for_good_deferred_or_poking(airflow_home, make_client, shoes_project, shoes_pool):
+    """At its timeout a sensor fails without Airflow's retries, whichever way it waits."""
+    with TolokaEmulator(token=TOKEN, operation_delay=600) as slow:
+        client = make_client(slow.url, TOKEN)
+        pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
+        (operation_id,) = client.create_tasks([{"image": "https://example.com/t.jpg"}], pool_id).operation_ids
+        env = {**airflow_home, "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).parent / "dags")}
+        conf = json.dumps({"operation_id": operation_id})
+        output = run_dag(env, slow.url, "toloka_sensor_timeout", "-c", conf, expect="failed")
+        _, tries, states = run_details(airflow_home, "toloka_sensor_timeout")
+        assert states == {"wait_deferred": "failed", "wait_poking": "failed"}, (states, output[-3000:])
+        assert tries == {"wait_deferred": 1, "wait_poking": 1}  # retries=2, yet one try each
+        assert "still running at the timeout" in output
