@@ -22,7 +22,10 @@ TOKEN = "system-test-key-7c1f"
 
 
 def test_example_dags_import_cleanly_with_the_expected_graph():
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.2
+        from airflow.models.dagbag import DagBag
     from airflow.sdk.definitions.xcom_arg import XComArg
 
     bag = DagBag(dag_folder=str(DAGS))
