@@ -13,6 +13,9 @@ from airflow_provider_toloka.client.validation import Error, InputValidator, for
 
 #: Namespace of the uuid5 operation ids derived from an idempotency key.
 OPERATION_NAMESPACE = uuid.UUID("6f1c8e52-0b7a-4d3e-9a51-7f0c2d1e9b40")
+#: The API's limit on the input_values of all tasks in one request, in bytes. A batch whose whole
+#: body (an upper bound of its input_values) is larger is split in halves until each part fits.
+MAX_REQUEST_INPUT_BYTES = 1_048_576
 #: At most this many per-task errors are kept in memory; the rest are only counted.
 MAX_KEPT_ERRORS = 1000
 
@@ -189,7 +192,11 @@ class TaskBatcher:
         return sum(1 for _ in self.accepted(tasks))
 
     def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
-        """Yield the batches of ``tasks``, holding one batch in memory at a time."""
+        """Yield the batches of ``tasks``, holding one batch in memory at a time.
+
+        A batch holds at most ``batch_size`` tasks and at most :data:`MAX_REQUEST_INPUT_BYTES`
+        (the API's request limit); the split depends only on the tasks, so it is the same on every run.
+        """
         size = self.batch_size
         chunk: list[dict[str, Any]] = []
         append = chunk.append
@@ -197,14 +204,45 @@ class TaskBatcher:
         for task in self.accepted(tasks):
             append(task)
             if len(chunk) >= size:
-                yield self._batch(number, first, chunk)
-                number += 1
+                for batch in self._fit(self._batch(number, first, chunk), chunk):
+                    yield batch
+                    number += 1
                 first += len(chunk) + len(self.skipped)
                 self.skipped.clear()
                 chunk = []
                 append = chunk.append
         if chunk:
-            yield self._batch(number, first, chunk)
+            yield from self._fit(self._batch(number, first, chunk), chunk)
+
+    def _fit(self, batch: Batch, chunk: list[dict[str, Any]]) -> list[Batch]:
+        """``batch``, or its halves (recursively, numbered on from its number) when it is over the size limit.
+
+        :raises TolokaValidationError: for one task whose input_values alone are over the limit.
+        """
+        if len(batch.body) <= MAX_REQUEST_INPUT_BYTES:
+            return [batch]
+        if len(chunk) == 1:
+            size = len(_dumps(chunk[0].get("input_values")).encode())
+            if size > MAX_REQUEST_INPUT_BYTES:
+                raise TolokaValidationError(
+                    f"{self.source}[{batch.global_index(0)}] is invalid: its input_values are {size:,} bytes; "
+                    f"Toloka takes at most {MAX_REQUEST_INPUT_BYTES:,} bytes of input_values in one request. "
+                    "Store large content elsewhere and pass its URL",
+                    {str(batch.global_index(0)): {"input_values": {"code": "VALUE_TOO_LARGE", "message": "too large"}}},
+                )
+            return [batch]
+        positions = [batch.global_index(local) for local in range(len(chunk))]
+        half = len(chunk) // 2
+        parts: list[Batch] = []
+        for part, where in ((chunk[:half], positions[:half]), (chunk[half:], positions[half:])):
+            contiguous = where[-1] - where[0] == len(where) - 1
+            sub = Batch(
+                batch.number + len(parts), where[0], _dumps(part).encode(), len(part), None if contiguous else where
+            )
+            for fitted in self._fit(sub, part):
+                fitted.number = batch.number + len(parts)
+                parts.append(fitted)
+        return parts
 
     def _batch(self, number: int, first: int, chunk: list[dict[str, Any]]) -> Batch:
         """The batch of ``chunk``, whose tasks came from index ``first`` on, minus ``self.skipped``."""

@@ -74,3 +74,23 @@ def test_a_batch_without_some_tasks_keeps_their_indexes():
     assert [rest.global_index(i) for i in range(2)] == [0, 2]
     assert [task["input_values"]["n"] for task in rest.tasks()] == [0, 2]
     assert batch.without(lambda task: True, number=8) is None
+
+
+def test_batches_are_split_to_stay_under_the_request_size_limit() -> None:
+    from airflow_provider_toloka.client.batching import MAX_REQUEST_INPUT_BYTES
+
+    text = "x" * 100_000  # ~100 KB of input_values per task: about 10 fit in one request
+    tasks = [{"text": text, "n": i} for i in range(35)]
+    batches = list(TaskBatcher(batch_size=1000, pool_id="7").batches(tasks))
+    assert len(batches) > 3 and all(len(b.body) <= MAX_REQUEST_INPUT_BYTES for b in batches)
+    assert [b.number for b in batches] == list(range(len(batches)))
+    sent = [(b.global_index(i), t["input_values"]["n"]) for b in batches for i, t in enumerate(json.loads(b.body))]
+    assert sent == [(i, i) for i in range(35)]  # order and global indexes kept
+    again = list(TaskBatcher(batch_size=1000, pool_id="7").batches(tasks))
+    assert [b.body for b in again] == [b.body for b in batches]  # the same split on every run
+
+
+def test_one_task_over_the_request_size_limit_is_refused_naming_it() -> None:
+    tasks = [{"text": "small"}, {"text": "x" * 1_100_000}]
+    with pytest.raises(TolokaValidationError, match=r"tasks\[1\] is invalid: its input_values are 1,100,0\d\d bytes"):
+        list(TaskBatcher(batch_size=10, pool_id="7").batches(tasks))

@@ -273,3 +273,10 @@ def _minimal_pool(project_id: str) -> dict[str, Any]:
         "reward_per_assignment": 0.01,
         "assignment_max_duration_seconds": 60,
     }
+
+
+def test_large_tasks_are_sent_in_requests_under_the_size_limit(client: TolokaClient, pool_id: str) -> None:
+    tasks = [{"image": f"https://example.com/{i}/" + "x" * 200_000} for i in range(12)]  # ~2.4 MB in all
+    result = client.create_tasks(tasks, pool_id, batch_size=100, wait=True)
+    assert len(result.operation_ids) >= 3 and result.tasks_sent == 12
+    assert sorted(t["input_values"]["image"] for t in client.iter_tasks(pool_id)) == sorted(t["image"] for t in tasks)
