@@ -95,6 +95,10 @@ CASES: list[tuple[str, Callable[[Cases], Any]]] = [
         "a task whose value has the wrong type",
         lambda c: c.upload(tasks=[IMAGE, IMAGE, {"image": 42}]),
     ),
+    (
+        "one task over the API's 1 MiB request limit",
+        lambda c: c.upload(tasks=[IMAGE, {"image": "https://example.com/" + "x" * 1_100_000}]),
+    ),
     ("a .jsonl line that is not JSON", lambda c: c.upload(tasks=c.file("broken.jsonl", '{"image": oops}\n'))),
     ("an empty tasks file", lambda c: c.upload(tasks=c.file("empty.jsonl", "\n"))),
     ('`batch_size="abc"`', lambda c: c.upload(batch_size="abc")),
