@@ -6,6 +6,28 @@ from typing import Any
 
 from airflow_provider_toloka import __version__
 
+#: The connection's extra fields (``conn-fields``: read by Airflow 3.2+, and by TolokaHook for 3.1's form).
+CONN_FIELDS: dict[str, Any] = {
+    "environment": {
+        "label": "Environment",
+        "schema": {"type": ["string", "null"], "default": "sandbox", "enum": ["sandbox", "production"]},
+        "description": "sandbox (default) or production; ignored when a base URL is set",
+    },
+    "auth_scheme": {
+        "label": "Auth scheme",
+        "schema": {"type": ["string", "null"], "default": "ApiKey", "enum": ["ApiKey", "OAuth"]},
+        "description": "ApiKey for an API key (default), OAuth for an OAuth token",
+    },
+    "connect_timeout": {
+        "label": "Connect timeout (s)",
+        "schema": {"type": ["number", "null"], "default": 10},
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "schema": {"type": ["number", "null"], "default": 120},
+    },
+}
+
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port", "login"],
     "relabeling": {"password": "API key or OAuth token", "host": "Base URL override"},
@@ -37,26 +59,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_toloka.hooks.toloka.TolokaHook",
                 "hook-name": "Toloka",
                 "connection-type": "toloka",
-                "conn-fields": {
-                    "environment": {
-                        "label": "Environment",
-                        "schema": {"type": ["string", "null"], "default": "sandbox", "enum": ["sandbox", "production"]},
-                        "description": "sandbox (default) or production; ignored when a base URL is set",
-                    },
-                    "auth_scheme": {
-                        "label": "Auth scheme",
-                        "schema": {"type": ["string", "null"], "default": "ApiKey", "enum": ["ApiKey", "OAuth"]},
-                        "description": "ApiKey for an API key (default), OAuth for an OAuth token",
-                    },
-                    "connect_timeout": {
-                        "label": "Connect timeout (s)",
-                        "schema": {"type": ["number", "null"], "default": 10},
-                    },
-                    "read_timeout": {
-                        "label": "Read timeout (s)",
-                        "schema": {"type": ["number", "null"], "default": 120},
-                    },
-                },
+                "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],

@@ -77,6 +77,33 @@ class TolokaHook(BaseHook):
             "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
         }
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads ``conn-fields`` instead).
+
+        Airflow 3.1 calls this (and ``get_ui_field_behaviour``) only where wtforms is installed, as
+        it is with the FAB provider; without it the form shows the generic fields.
+        """
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import Optional, any_of
+
+        from airflow_provider_toloka.get_provider_info import CONN_FIELDS
+
+        widgets: dict[str, Any] = {}
+        for name, field in CONN_FIELDS.items():
+            schema = field["schema"]
+            validators: list[Any] = [Optional()]
+            if "enum" in schema:
+                validators.append(any_of(schema["enum"]))
+            field_class = IntegerField if "number" in schema["type"] else StringField
+            widgets[name] = field_class(
+                field["label"],
+                validators=validators,
+                description=field.get("description", ""),
+                default=schema["default"],
+            )
+        return widgets
+
     @staticmethod
     def config_from_connection(
         conn: Connection, name: str | None = None, extras: dict[str, Any] | None = None
