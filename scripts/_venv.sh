@@ -1,7 +1,8 @@
 # Sourced by the scripts: create or reuse .venv and install the package with its test extra.
 # Needs only Python 3.10+ on the machine.
 #   AIRFLOW_VERSION=X.Y.Z  install that Airflow release instead of the newest (default venv: .venv-airflow-X.Y.Z),
-#                          with the few pins of scripts/constraints/airflow-X.Y.Z.txt when that file exists
+#                          with the requirements of scripts/constraints/airflow-X.Y.Z.txt when that file exists
+#                          (pins of Airflow's dependencies, and the few packages that release needs besides)
 #   VENV=dir               the virtual environment to use
 #   PYTHON=python3         the interpreter that creates it
 AIRFLOW_VERSION="${AIRFLOW_VERSION:-}"
@@ -12,7 +13,7 @@ pins=""
 if [ -n "$AIRFLOW_VERSION" ]; then
   install_args+=("apache-airflow==$AIRFLOW_VERSION")
   pins="scripts/constraints/airflow-$AIRFLOW_VERSION.txt"
-  if [ -f "$pins" ]; then install_args+=(-c "$pins"); else pins=""; fi
+  if [ -f "$pins" ]; then install_args+=(-r "$pins"); else pins=""; fi
 fi
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {

@@ -9,12 +9,16 @@ Screenshots of every step go to ``.artifacts/screenshots/`` (gitignored; the pat
 ``TOLOKA_UPDATE_README_SCREENSHOTS=1`` the two the README shows are refreshed in
 ``tests/system/screenshots/``.
 
+The UI of Airflow 3.1 (checked on 3.1.0) marks its elements differently from 3.2+'s (checked on 3.3.2):
+``UI`` holds the selectors of the installed version; the steps and what they check are the same.
+
 Chromium and its driver are Debian packages: missing ones are installed with ``apt-get`` (as root, or
 through passwordless sudo); the test is skipped, saying why, only where that cannot be done.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -22,11 +26,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from packaging.version import Version
 
 from airflow_provider_toloka.testing import TolokaEmulator
 from airflow_provider_toloka.testing.stack import AirflowStack
@@ -63,6 +69,49 @@ DEBIAN_PACKAGES = ("chromium", "chromium-driver")
 APT_TIMEOUTS = {"update": 300, "install": 600}
 #: Seconds to wait for an element, for the run to end, for a page to load.
 UI_WAIT, RUN_WAIT, PAGE_LOAD = 30, 150, 30
+
+
+@dataclass(frozen=True)
+class UiSelectors:
+    """Where the steps find things in one Airflow UI (XPaths unless said otherwise).
+
+    :param admin_menu: the sidebar's Admin button.
+    :param connection_cell: the connections list's cell showing ``{conn_id}``.
+    :param trigger_submit: the Trigger form's submit button (relative to the dialog).
+    :param run_state_badge: the run page header's state badge.
+    :param grid_cell_attribute: the attribute of a grid cell link holding ``grid-<run id>-<task id>``.
+    :param react_select: whether the connection form's dropdowns are react-select (else Ark selects).
+    """
+
+    admin_menu: str
+    connection_cell: str
+    trigger_submit: str
+    run_state_badge: str
+    grid_cell_attribute: str
+    react_select: bool
+
+
+UI_3_2 = UiSelectors(
+    admin_menu="//*[@data-testid='nav-sidebar']//button[@aria-label='Admin']",
+    connection_cell="//td[@data-testid='table-cell-connection_id' and normalize-space()='{conn_id}']",
+    trigger_submit=".//*[@data-testid='trigger-dag-submit']",
+    run_state_badge="//*[@data-testid='header-card']//*[@data-testid='state-badge']",
+    grid_cell_attribute="data-testid",
+    react_select=True,
+)
+#: Airflow 3.1 has few data-testid attributes: the header badge is found next to its Clear Dag Run button.
+UI_3_1 = UiSelectors(
+    admin_menu="//button[@aria-haspopup='menu' and normalize-space()='Admin']",
+    connection_cell="//table[@data-testid='table-list']//td[normalize-space()='{conn_id}']",
+    trigger_submit=".//button[normalize-space()='Trigger']",
+    run_state_badge=(
+        "//button[@aria-label='Clear Dag Run']/ancestor::div[.//h2][1]//span[contains(@class, 'chakra-badge')]"
+    ),
+    grid_cell_attribute="id",
+    react_select=False,
+)
+AIRFLOW_VERSION = Version(importlib.metadata.version("apache-airflow-core"))
+UI = UI_3_1 if AIRFLOW_VERSION.release < (3, 2) else UI_3_2
 
 
 # -- Chromium from Debian packages -----------------------------------------------------------------
@@ -211,14 +260,29 @@ def open_dialog(driver: WebDriver) -> WebElement:
     return visible(driver, "[role=dialog][aria-modal=true]")
 
 
-def choose(driver: WebDriver, combobox: WebElement, option: str) -> list[str]:
-    """Open a react-select dropdown, click ``option``; returns the options it offered."""
-    options = "[id^=react-select][role=option]"
-    combobox.click()
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, options), what="dropdown options")
+def choose(driver: WebDriver, field: str, option: str) -> list[str]:
+    """Open the dropdown of the form's extra field ``field``, click ``option``; returns the options it offered.
+
+    Checks that the field then holds ``option``.
+    """
+    if UI.react_select:
+        opener = f"#element_{field} input[role=combobox]"
+        options = "[id^=react-select][role=option]"
+    else:
+        opener = f"[id='select:element_{field}:trigger']"
+        options = f"[id='select:element_{field}:content'] [role=option]"
+    visible(driver, opener).click()
+    wait(driver, lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, options)), what="options")
     offered = {element.text: element for element in driver.find_elements(By.CSS_SELECTOR, options)}
     assert option in offered, f"{option!r} not among {list(offered)}"
     offered[option].click()
+
+    def chosen(d: WebDriver) -> bool:
+        if UI.react_select:
+            return d.find_element(By.NAME, f"element_{field}").get_attribute("value") == option
+        return d.find_element(By.CSS_SELECTOR, opener).text == option
+
+    wait(driver, chosen, what=f"{field} = {option}")
     return list(offered)
 
 
@@ -235,7 +299,7 @@ def type_number(field: WebElement, value: int) -> None:
 def create_connection(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmulator, shots: Screenshots) -> None:
     """Admin > Connections > Add Connection: type Toloka, host, masked key, both dropdowns; save."""
     driver.get(stack.url)
-    click(driver, "//*[@data-testid='nav-sidebar']//button[@aria-label='Admin']")
+    click(driver, UI.admin_menu)
     click(driver, "//a[@role='menuitem' and @aria-label='Connections']")
     click(driver, "//button[normalize-space()='Add Connection']")
     dialog = open_dialog(driver)
@@ -254,15 +318,12 @@ def create_connection(driver: WebDriver, stack: AirflowStack, emulator: TolokaEm
     shots.take("connection-form")
 
     dialog.find_element(By.XPATH, ".//button[normalize-space()='Extra Fields']").click()
-    environment = visible(driver, "#element_environment input[role=combobox]")
-    assert choose(driver, environment, "sandbox") == ["sandbox", "production"]
-    auth_scheme = visible(driver, "#element_auth_scheme input[role=combobox]")
-    assert choose(driver, auth_scheme, "OAuth") == ["ApiKey", "OAuth"]
-    assert dialog.find_element(By.NAME, "element_auth_scheme").get_attribute("value") == "OAuth"
+    assert choose(driver, "environment", "sandbox") == ["sandbox", "production"]
+    assert choose(driver, "auth_scheme", "OAuth") == ["ApiKey", "OAuth"]
     shots.take("connection-extra-fields")
 
     dialog.find_element(By.XPATH, ".//button[normalize-space()='Save']").click()
-    clickable(driver, "//td[@data-testid='table-cell-connection_id' and normalize-space()='toloka_default']")
+    clickable(driver, UI.connection_cell.format(conn_id="toloka_default"))
     shots.take("connections-list")
 
     saved = stack.rest("GET", "/connections/toloka_default")
@@ -285,7 +346,7 @@ def trigger_from_form(driver: WebDriver, stack: AirflowStack, shots: Screenshots
     assert dialog.find_element(By.NAME, "element_tasks_file").get_attribute("value") == ""
     dialog.find_element(By.XPATH, ".//button[normalize-space()='Advanced Options']").click()
     visible(driver, "input[name=dagRunId]").send_keys(RUN_ID)
-    submit = dialog.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")
+    submit = dialog.find_element(By.XPATH, UI.trigger_submit)
     assert submit.is_enabled(), "the trigger form does not accept its own params"
     shots.take("trigger-form")
     submit.click()
@@ -294,10 +355,10 @@ def trigger_from_form(driver: WebDriver, stack: AirflowStack, shots: Screenshots
 
 def wait_for_success_in_grid(driver: WebDriver, stack: AirflowStack, shots: Screenshots) -> None:
     """The run's page (grid on the left) until its state badge says Success; the grid has every task."""
-    badge = "[data-testid=header-card] [data-testid=state-badge]"
 
     def final_state(d: WebDriver) -> str | None:
-        text = d.find_element(By.CSS_SELECTOR, badge).text.strip() if d.find_elements(By.CSS_SELECTOR, badge) else ""
+        badges = d.find_elements(By.XPATH, UI.run_state_badge)
+        text = badges[0].text.strip() if badges else ""
         return text if text in ("Success", "Failed") else None
 
     try:
@@ -307,10 +368,9 @@ def wait_for_success_in_grid(driver: WebDriver, stack: AirflowStack, shots: Scre
         raise AssertionError(f"no final state in {RUN_WAIT}s: {stack.task_states(DAG_ID, RUN_ID)}") from None
     shots.take("run-success-grid" if state == "Success" else "run-failed-grid")
     assert state == "Success", stack.task_states(DAG_ID, RUN_ID)
-    cells = driver.find_elements(By.CSS_SELECTOR, f"a[data-testid^='grid-{RUN_ID}-']")
-    assert sorted(cell.get_attribute("data-testid").removeprefix(f"grid-{RUN_ID}-") for cell in cells) == sorted(
-        TASK_IDS
-    )
+    cells = driver.find_elements(By.CSS_SELECTOR, f"a[{UI.grid_cell_attribute}^='grid-{RUN_ID}-']")
+    shown = sorted(cell.get_attribute(UI.grid_cell_attribute).removeprefix(f"grid-{RUN_ID}-") for cell in cells)
+    assert shown == sorted(TASK_IDS)
     assert stack.task_states(DAG_ID, RUN_ID) == dict.fromkeys(TASK_IDS, "success")
     conf = stack.rest("GET", f"/dags/{DAG_ID}/dagRuns/{RUN_ID}")["conf"]
     assert (conf["n_tasks"], conf["overlap"]) == (N_TASKS, OVERLAP)
@@ -333,7 +393,7 @@ def open_extra_link(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmul
     expected = f"{emulator.url}/requester/project/{pool['project_id']}/pool/{pool['id']}"
 
     driver.get(f"{stack.url}/dags/{DAG_ID}/runs/{RUN_ID}")
-    click(driver, f"//a[@data-testid='grid-{RUN_ID}-open_pool']")
+    click(driver, f"//a[@{UI.grid_cell_attribute}='grid-{RUN_ID}-open_pool']")
     click(driver, "//a[normalize-space()='Details']")
     link = "//a[normalize-space()='Toloka']"
     assert wait(driver, lambda d: d.find_element(By.XPATH, link).get_attribute("href"), what="the link") == expected
