@@ -5,7 +5,8 @@ the Toloka connection is created through Admin > Connections (no ``AIRFLOW_CONN_
 ``toloka_shoes_quickstart`` is triggered from its form with changed params, the run's success is read
 off the grid, and the task's "Toloka" extra link opens the pool's page.
 
-Screenshots of every step go to ``.artifacts/screenshots/`` (gitignored; the path is printed). With
+Screenshots of every step go to ``.artifacts/screenshots/airflow-<version>/`` (gitignored; the path is
+printed), so that the runs on two Airflow versions keep theirs. With
 ``TOLOKA_UPDATE_README_SCREENSHOTS=1`` the two the README shows are refreshed in
 ``tests/system/screenshots/``.
 
@@ -54,7 +55,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags_examples"
-ARTIFACTS = REPO / ".artifacts" / "screenshots"
 README_SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 #: Step screenshot -> the file the README shows.
 README_FILES = {"connection-form": "connection-form.png", "run-success-grid": "run-success-grid.png"}
@@ -112,6 +112,7 @@ UI_3_1 = UiSelectors(
 )
 AIRFLOW_VERSION = Version(importlib.metadata.version("apache-airflow-core"))
 UI = UI_3_1 if AIRFLOW_VERSION.release < (3, 2) else UI_3_2
+ARTIFACTS = REPO / ".artifacts" / "screenshots" / f"airflow-{AIRFLOW_VERSION}"
 
 
 # -- Chromium from Debian packages -----------------------------------------------------------------
@@ -266,24 +267,33 @@ def choose(driver: WebDriver, field: str, option: str) -> list[str]:
     Checks that the field then holds ``option``.
     """
     if UI.react_select:
-        opener = f"#element_{field} input[role=combobox]"
-        options = "[id^=react-select][role=option]"
+        opener = f"//*[@id='element_{field}']//input[@role='combobox']"
+        options = "//*[starts-with(@id, 'react-select') and @role='option']"
     else:
-        opener = f"[id='select:element_{field}:trigger']"
-        options = f"[id='select:element_{field}:content'] [role=option]"
-    visible(driver, opener).click()
-    wait(driver, lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, options)), what="options")
-    offered = {element.text: element for element in driver.find_elements(By.CSS_SELECTOR, options)}
-    assert option in offered, f"{option!r} not among {list(offered)}"
-    offered[option].click()
+        opener = f"//*[@id='select:element_{field}:trigger']"
+        options = f"//*[@id='select:element_{field}:content']//*[@role='option']"
+
+    def opened(d: WebDriver) -> bool:
+        """Click the opener until the options show (a click while the accordion above opens may be lost)."""
+        if any(element.is_displayed() for element in d.find_elements(By.XPATH, options)):
+            return True
+        element = EC.element_to_be_clickable((By.XPATH, opener))(d)
+        if element and element.get_attribute("aria-expanded") != "true":
+            element.click()
+        return False
+
+    wait(driver, opened, what=f"the options of {field}")
+    offered = [element.text for element in driver.find_elements(By.XPATH, options)]
+    assert option in offered, f"{option!r} not among {offered}"
+    click(driver, f"{options}[normalize-space()='{option}']")
 
     def chosen(d: WebDriver) -> bool:
         if UI.react_select:
             return d.find_element(By.NAME, f"element_{field}").get_attribute("value") == option
-        return d.find_element(By.CSS_SELECTOR, opener).text == option
+        return d.find_element(By.XPATH, opener).text == option
 
     wait(driver, chosen, what=f"{field} = {option}")
-    return list(offered)
+    return offered
 
 
 def type_number(field: WebElement, value: int) -> None:
