@@ -176,6 +176,20 @@ def launched(stack: AirflowStack, recorder: StateRecorder, toloka: TolokaClient,
         run = stack.trigger(dag_id, conf=conf, logical_date=logical_date)
         launches[name] = Launch(dag_id, run["dag_run_id"], n_tasks)
 
+    # The backfill first, before the scheduler is busy with the other runs: Airflow 3.1.0 creates its runs
+    # in SAVEPOINTs that read, then write; on SQLite another process's commit in between fails it at once
+    # ("database is locked", no busy wait), as it did when posted after the REST triggers.
+    backfill = stack.rest(
+        "POST",
+        "/backfills",
+        json={
+            "dag_id": BACKFILLED,
+            "from_date": f"{BACKFILL_DAYS[0].isoformat()}T00:00:00Z",
+            "to_date": f"{BACKFILL_DAYS[-1].isoformat()}T00:00:00Z",
+            "dag_run_conf": daily_conf,
+            "max_active_runs": 1,
+        },
+    )
     rest("triggerer_kill", QUICKSTART, 12, {"n_tasks": 12})
     kill = TriggererKill()
     threading.Thread(
@@ -191,17 +205,6 @@ def launched(stack: AirflowStack, recorder: StateRecorder, toloka: TolokaClient,
         day_file_size(with_date),
         {**daily_conf, "project_id": str(project.id)},
         datetime(with_date.year, with_date.month, with_date.day, tzinfo=timezone.utc),
-    )
-    backfill = stack.rest(
-        "POST",
-        "/backfills",
-        json={
-            "dag_id": BACKFILLED,
-            "from_date": f"{BACKFILL_DAYS[0].isoformat()}T00:00:00Z",
-            "to_date": f"{BACKFILL_DAYS[-1].isoformat()}T00:00:00Z",
-            "dag_run_conf": daily_conf,
-            "max_active_runs": 1,
-        },
     )
     for name, dag_id, n_tasks, conf in [
         ("quickstart_cli", QUICKSTART, 9, {"n_tasks": 9}),
