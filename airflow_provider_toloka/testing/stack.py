@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -130,6 +131,10 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+#: Tries of a trigger POST that a busy API server did not answer within the client's timeout.
+TRIGGER_ATTEMPTS = 3
 
 
 class AirflowStack:
@@ -450,10 +455,22 @@ class AirflowStack:
         """
         if isinstance(logical_date, datetime):
             logical_date = logical_date.isoformat()
-        body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}}
-        if run_id is not None:
-            body["dag_run_id"] = run_id
-        return self.rest("POST", f"/dags/{dag_id}/dagRuns", json=body)
+        # an explicit run id makes the POST safe to repeat when a busy API server does not answer in time
+        run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
+        body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}, "dag_run_id": run_id}
+        for attempt in range(1, TRIGGER_ATTEMPTS + 1):
+            try:
+                answer = self.http.post(f"/dags/{dag_id}/dagRuns", json=body)
+            except httpx.TimeoutException:
+                if attempt == TRIGGER_ATTEMPTS:
+                    raise
+                continue
+            if answer.status_code == 409 and attempt > 1:  # the unanswered attempt created it
+                return self.rest("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+            if answer.is_error:
+                raise RuntimeError(f"POST /api/v2/dags/{dag_id}/dagRuns -> {answer.status_code}: {answer.text[:2000]}")
+            return answer.json()
+        raise AssertionError("unreachable")
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         """Task id (``task_id[map_index]`` for mapped ones) -> state, for one run."""
