@@ -24,6 +24,8 @@ from benchmarks.tasks import TOKEN, write_jsonl
 TK_REQUIREMENTS = ["toloka-kit==1.2.3", "httpx<0.28", "cattrs<23"]
 DEFAULT_TK_VENV = common.ROOT / "benchmarks" / ".tk-venv"
 SECTIONS = ("upload", "sustained", "dagparse", "triggers", "intake")
+#: Where the upload's tasks come from: a generator, a list built before the measurement, a JSONL file.
+SOURCES = ("gen", "list", "jsonl")
 
 #: (column, worker module, options, needs toloka-kit)
 UPLOAD_COLUMNS = [
@@ -87,16 +89,26 @@ def ensure_tk_venv(path: Path) -> tuple[str | None, str]:
 
 
 def run_upload(
-    sizes: list[int], tk_python: str | None, data_dir: Path, repeat: int = 1, batch_size: int | None = None
+    sizes: list[int],
+    tk_python: str | None,
+    data_dir: Path,
+    repeat: int = 1,
+    batch_size: int | None = None,
+    sources: tuple[str, ...] = SOURCES,
+    columns: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every column x source x size, each in a fresh worker process against a fresh emulator."""
+    """Every column x source x size, each in a fresh worker process against a fresh emulator.
+
+    :param sources: among :data:`SOURCES`.
+    :param columns: the columns to run (all by default).
+    """
     rows = []
     for size in sizes:
-        for source in ("gen", "jsonl"):
+        for source in sources:
             path = str(data_dir / f"tasks-{size}.jsonl")
             row: dict[str, Any] = {"size": size, "source": source, "columns": {}}
             for column, module, options, needs_tk in UPLOAD_COLUMNS:
-                if needs_tk and tk_python is None:
+                if (needs_tk and tk_python is None) or (columns is not None and column not in columns):
                     continue
                 best = None
                 for _ in range(repeat):
@@ -310,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-toloka-kit", action="store_true", help="skip the toloka-kit columns")
     parser.add_argument("--tk-venv", default=str(DEFAULT_TK_VENV), help="the toloka-kit venv (created if missing)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per upload cell; the lowest CPU is kept")
+    parser.add_argument("--sources", help=f"upload sources, comma-separated among {','.join(SOURCES)} (default all)")
+    parser.add_argument(
+        "--columns", help=f"upload columns, comma-separated among {','.join(c for c, *_ in UPLOAD_COLUMNS)}"
+    )
     parser.add_argument("--triggers", type=int, help="concurrent triggers (default 1000; quick 50)")
     parser.add_argument("--out", default=str(common.ROOT / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args(argv)
@@ -329,7 +345,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         data_dir = Path(tempfile.mkdtemp(prefix="toloka-bench-"))
         try:
-            report["upload"] = run_upload(sizes, tk_python, data_dir, max(args.repeat, 1))
+            report["upload"] = run_upload(
+                sizes,
+                tk_python,
+                data_dir,
+                max(args.repeat, 1),
+                sources=tuple(args.sources.split(",")) if args.sources else SOURCES,
+                columns=tuple(args.columns.split(",")) if args.columns else None,
+            )
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
     if "sustained" in sections:

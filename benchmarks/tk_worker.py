@@ -34,11 +34,13 @@ def main(argv: list[str]) -> int:
     options = json.loads(argv[0])
     client = toloka.TolokaClient(TOKEN, url=options["url"])
     client.get_requester()
-    if options["source"] == "gen":
+    if options["source"] in ("gen", "list"):
         tasks: Any = (
             toloka.Task(pool_id=d["pool_id"], input_values=d["input_values"], overlap=d["overlap"])
             for d in generate(options["count"], options["pool_id"])
         )
+        if options["source"] == "list":
+            tasks = list(tasks)
     else:
         tasks = (toloka.Task.structure(d) for d in iter_jsonl_dicts(options["path"]))
     meter = Meter().start()

@@ -8,10 +8,11 @@ Modes:
   ``requests.Session`` to ``POST /api/v1/tasks?async_mode=true&operation_id=...``, then every
   operation polled the way ``TolokaClient.wait_operation`` polls; no validation, no models.
 
-Sources: ``gen`` (a generator building the dicts) or ``jsonl`` (a file, parsed line by line:
-``files.iter_task_file`` for ours, ``json.loads`` per line for raw).
+Sources: ``gen`` (a generator building the dicts), ``list`` (the same dicts built in a list before the
+measurement starts: the upload alone) or ``jsonl`` (a file, parsed line by line: ``files.iter_task_file``
+for ours, ``json.loads`` per line for raw).
 
-Only the upload is measured: imports, the session and the emulator setup are not.
+Only the upload is measured: imports, the session, the emulator setup and a prebuilt list are not.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from benchmarks.tasks import BATCH_SIZE, TOKEN, batched, generate, iter_jsonl_di
 
 
 def source_of(options: dict[str, Any], ours: bool) -> Any:
+    """The tasks to upload; call it before the meter starts (a ``list`` source is built here, unmeasured)."""
     if options["source"] == "gen":
         return generate(options["count"], options["pool_id"])
+    if options["source"] == "list":
+        return list(generate(options["count"], options["pool_id"]))
     if ours:
         from airflow_provider_toloka.client.files import iter_task_file
 
@@ -43,9 +47,10 @@ def run_ours(options: dict[str, Any]) -> dict[str, Any]:
 
     client = TolokaClient(ClientConfig(token=TOKEN, base_url=options["url"]))
     client.get_requester()  # opens the pooled connection, like the raw run's warm-up
+    tasks = source_of(options, ours=True)
     meter = Meter().start()
     result = client.create_tasks(
-        source_of(options, ours=True),
+        tasks,
         options["pool_id"],
         idempotency_key=f"bench/{uuid.uuid4()}",
         batch_size=options.get("batch_size") or BATCH_SIZE,
@@ -82,9 +87,10 @@ def run_raw(options: dict[str, Any]) -> dict[str, Any]:
     session = requests.Session()
     session.headers.update({"Authorization": f"ApiKey {TOKEN}", "Content-Type": "application/json"})
     session.get(f"{api}/requester", timeout=(10, 120)).raise_for_status()
+    tasks = source_of(options, ours=False)
     meter = Meter().start()
     operation_ids, sent = [], 0
-    for chunk in batched(source_of(options, ours=False), options.get("batch_size") or BATCH_SIZE):
+    for chunk in batched(iter(tasks), options.get("batch_size") or BATCH_SIZE):
         operation_id = str(uuid.uuid4())
         response = session.post(
             f"{api}/tasks",

@@ -21,7 +21,7 @@ def _positive(value: float) -> bool:
 
 def test_upload_columns(tmp_path: Path) -> None:
     rows = run.run_upload([2_000], tk_python=None, data_dir=tmp_path, batch_size=500)
-    assert [(row["size"], row["source"]) for row in rows] == [(2_000, "gen"), (2_000, "jsonl")]
+    assert [(row["size"], row["source"]) for row in rows] == [(2_000, "gen"), (2_000, "list"), (2_000, "jsonl")]
     for row in rows:
         assert set(row["columns"]) == {"raw", "ours", "ours_noval"}
         for column in row["columns"].values():
