@@ -133,8 +133,16 @@ def _tail(path: Path, lines: int = 40) -> str:
         return ""
 
 
-#: Tries of a trigger POST that a busy API server did not answer within the client's timeout.
+#: Tries of a trigger POST that a busy API server did not answer within ``TRIGGER_TIMEOUT`` seconds.
 TRIGGER_ATTEMPTS = 3
+#: Longer than a writer's wait for the SQLite lock (``SQLITE_CONNECT_ARGS``), so that one slow commit is waited out.
+TRIGGER_TIMEOUT = 150.0
+#: Loaded by the API server at start (``PYTHONPATH``): SIGUSR2 makes it print every thread's stack to its log,
+#: which ``diagnostics()`` asks for when it does not answer.
+_STACK_DUMPER = (
+    "import faulthandler, signal, sys\n"
+    "faulthandler.register(signal.SIGUSR2, file=sys.stderr, all_threads=True, chain=False)\n"
+)
 
 
 class AirflowStack:
@@ -285,7 +293,7 @@ class AirflowStack:
             log_file = self._logs[name] = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by stop()
         process = subprocess.Popen(
             self._command(name, *_COMPONENT_ARGS.get(name, ())),
-            env=self.env,
+            env=self._component_env(name),
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -295,6 +303,30 @@ class AirflowStack:
         self.processes[name] = process
         log.info("Started airflow %s (pid %s)", name, process.pid)
         return process
+
+    def _component_env(self, name: str) -> dict[str, str]:
+        """The stack's environment; the API server's also loads the stack dumper (see ``diagnostics``)."""
+        if name != "api-server":
+            return self.env
+        folder = self.home / "debug"
+        folder.mkdir(exist_ok=True)
+        (folder / "sitecustomize.py").write_text(_STACK_DUMPER, encoding="utf-8")
+        paths = [str(folder), *filter(None, [self.env.get("PYTHONPATH")])]
+        return {**self.env, "PYTHONPATH": os.pathsep.join(paths)}
+
+    def diagnostics(self, lines: int = 60) -> str:
+        """What a person needs when the stack does not answer: every API server thread's stack, the logs' tails."""
+        api_server = self.processes.get("api-server")
+        if api_server is not None and api_server.poll() is None:
+            with contextlib.suppress(OSError):
+                api_server.send_signal(signal.SIGUSR2)
+                time.sleep(1.0)  # the dump is written by the server's own thread
+        tails = [
+            f"--- {name}.log (last {count} lines) ---\n{_tail(self.log_path(name), count)}"
+            for name, count in (("scheduler", lines), ("dag-processor", lines // 3), ("triggerer", lines // 3))
+        ]
+        api_log = f"--- api-server.log (last {lines * 4} lines) ---\n{_tail(self.log_path('api-server'), lines * 4)}"
+        return "\n".join([*tails, api_log])
 
     def stop_component(self, name: str, kill: bool = False, timeout: float = 10.0) -> int | None:
         """Stop a component's process group: SIGTERM (SIGKILL when ``kill``), SIGKILL after ``timeout``.
@@ -436,7 +468,10 @@ class AirflowStack:
 
         :raises RuntimeError: on an error status, with the answer's text.
         """
-        answer = self.http.request(method, path, json=json, **kwargs)
+        try:
+            answer = self.http.request(method, path, json=json, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RuntimeError(f"{method} /api/v2{path}: no answer in time\n{self.diagnostics()}") from exc
         if answer.is_error:
             raise RuntimeError(f"{method} /api/v2{path} -> {answer.status_code}: {answer.text[:2000]}")
         return answer.json() if answer.content else None
@@ -460,10 +495,11 @@ class AirflowStack:
         body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}, "dag_run_id": run_id}
         for attempt in range(1, TRIGGER_ATTEMPTS + 1):
             try:
-                answer = self.http.post(f"/dags/{dag_id}/dagRuns", json=body)
-            except httpx.TimeoutException:
+                answer = self.http.post(f"/dags/{dag_id}/dagRuns", json=body, timeout=TRIGGER_TIMEOUT)
+            except httpx.TimeoutException as exc:
+                log.warning("POST dagRuns of %s: no answer in %ss (try %s)", dag_id, TRIGGER_TIMEOUT, attempt)
                 if attempt == TRIGGER_ATTEMPTS:
-                    raise
+                    raise RuntimeError(f"POST dagRuns of {dag_id}: no answer\n{self.diagnostics()}") from exc
                 continue
             if answer.status_code == 409 and attempt > 1:  # the unanswered attempt created it
                 return self.rest("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
