@@ -186,6 +186,9 @@ def create_app(state: EmulatorState) -> FastAPI:
         query = ListQuery.from_params(params, max_limit=MAX_ASYNC_TASKS)
         return page_response(state.list_assignments(query, params.get("pool_id"), params.get("status")))
 
+    from airflow_provider_toloka.testing.routes_extra import add_extra_routes  # imports this module
+
+    add_extra_routes(app, router, state)
     app.include_router(router)
     add_pages(app, state)
     return app

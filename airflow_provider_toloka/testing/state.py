@@ -21,6 +21,7 @@ from airflow_provider_toloka.client.validation import InputValidator
 from airflow_provider_toloka.testing.batches import TaskBatch, check_items
 from airflow_provider_toloka.testing.config import EmulatorConfig
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
+from airflow_provider_toloka.testing.extended_state import ExtendedState
 from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_header
 from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
 from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
@@ -51,6 +52,7 @@ class EmulatorState:
         self.tasks = TaskStore()
         self.operations: dict[str, Operation] = {}
         self.assignments: dict[str, dict[str, Any]] = {}
+        self.extended = ExtendedState()  # skills, trainings, attachments, ... (testing/extended_state.py)
         self.requester: dict[str, Any] = {
             "id": REQUESTER_ID,
             "balance": 1000.0,
