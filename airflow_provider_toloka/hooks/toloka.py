@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from airflow_provider_toloka.client.async_client import AsyncTolokaClient
     from airflow_provider_toloka.client.client import TolokaClient
     from airflow_provider_toloka.client.config import ClientConfig
+    from airflow_provider_toloka.client.cost import CostEstimate
 
 
 def _extra(extras: dict[str, Any], name: str) -> Any:
@@ -48,8 +49,9 @@ class TolokaHook(BaseHook):
     ``OAuth``; host = a base URL override such as ``http://127.0.0.1:8765``. Optional extras:
     ``connect_timeout`` and ``read_timeout`` (seconds), ``max_attempts`` (attempts for one
     request), ``backoff_base`` (first backoff, seconds), ``max_retry_seconds`` (retry budget of failures),
-    ``max_quota_wait`` (seconds one request may wait out minute quotas) and
-    ``allow_insecure_http`` (plain http:// to a host other than this machine).
+    ``max_quota_wait`` (seconds one request may wait out minute quotas),
+    ``allow_insecure_http`` (plain http:// to a host other than this machine) and ``fee_rate``
+    (the platform fee as a fraction of the reward, for cost estimates; default 0.3).
 
     :param toloka_conn_id: the connection id.
     """
@@ -162,6 +164,20 @@ class TolokaHook(BaseHook):
 
         config = self.config_from_connection(self.get_connection(self.toloka_conn_id))
         return TolokaClient(config, logger=self.log)
+
+    def estimate_pool_cost(
+        self, pool_id: str, *, fee_rate: float | str | None = None, remaining: bool = True
+    ) -> CostEstimate:
+        """What a pool's tasks cost, or still have to cost (see :mod:`airflow_provider_toloka.client.cost`).
+
+        :param fee_rate: the platform fee rate (default: the connection extra ``fee_rate``, else 0.3).
+        :param remaining: what an open pool still has to spend (default), or the whole pool.
+        """
+        from airflow_provider_toloka.client.cost import estimate_pool_cost
+
+        if fee_rate is None:
+            fee_rate = _extra(self.get_connection(self.toloka_conn_id).extra_dejson or {}, "fee_rate")
+        return estimate_pool_cost(self.client, pool_id, fee_rate=fee_rate, remaining=remaining)
 
     def get_conn(self) -> TolokaClient:
         """The configured :class:`TolokaClient`."""
