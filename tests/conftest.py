@@ -142,3 +142,16 @@ def pool_id(client: TolokaClient, shoes_project: dict[str, Any], shoes_pool: Cal
     pool = client.create_pool(shoes_pool(project.id))
     assert pool.id
     return pool.id
+
+
+@pytest.fixture
+def memory_storage() -> Iterator[None]:
+    """``memory://`` URLs for ObjectStoragePath (fsspec's in-memory file system), emptied afterwards."""
+    import fsspec
+    from airflow.sdk.io import attach
+
+    memory = fsspec.filesystem("memory")
+    attach("memory", fs=memory)
+    yield
+    memory.store.clear()
+    memory.pseudo_dirs[:] = [""]

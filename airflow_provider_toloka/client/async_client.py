@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from airflow_provider_toloka.client.http import decode_body, is_tls_failure, net
 from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation, Pool
 from airflow_provider_toloka.client.operations import OperationTracker
+from airflow_provider_toloka.client.pools import PoolProgress, PoolState
 from airflow_provider_toloka.client.retry import RetryState
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 class AsyncTolokaClient:
-    """Async reads of operations and pools, with the same retry policy as :class:`TolokaClient`.
+    """Async reads of operations, pools and their progress, with the same retry policy as :class:`TolokaClient`.
 
     Use it as ``async with AsyncTolokaClient(config) as client: ...``.
     """
@@ -104,3 +106,31 @@ class AsyncTolokaClient:
     async def get_pool(self, pool_id: str) -> Pool:
         """Read a pool."""
         return Pool.model_validate(await self.request("GET", f"/pools/{pool_id}"))
+
+    async def iter_list(self, path: str, params: dict[str, Any], page_size: int) -> AsyncIterator[dict[str, Any]]:
+        """Stream a listing page by page in id order (the async twin of the sync client's)."""
+        last_id: str | None = None
+        while True:
+            query = {**params, "sort": "id", "limit": page_size, **({"id_gt": last_id} if last_id else {})}
+            page = await self.request("GET", path, params=query)
+            items = page.get("items") or []
+            for item in items:
+                yield item
+            if not page.get("has_more") or not items:
+                return
+            last_id = items[-1]["id"]
+
+    async def read_pool_state(self, pool_id: str, scan_limit: int = 200_000) -> PoolState:
+        """Read what a wait for the pool needs (the async twin of ``TolokaClient.read_pool_state``)."""
+        pool = await self.get_pool(pool_id)
+        progress = None
+        if scan_limit:
+            progress = PoolProgress()
+            async for _task in self.iter_list("/tasks", {"pool_id": pool_id}, 10_000):
+                if not progress.add_task(scan_limit):
+                    break
+            async for assignment in self.iter_list("/assignments", {"pool_id": pool_id}, 10_000):
+                if not progress.add_assignment(assignment, pool.reward_per_assignment, scan_limit):
+                    break
+        active = await self.request("GET", "/assignments", params={"pool_id": pool_id, "status": "ACTIVE", "limit": 1})
+        return PoolState(pool_id, pool.status, pool.last_close_reason, bool(active.get("items")), progress)

@@ -13,6 +13,7 @@ from airflow_provider_toloka.client.http import HttpTransport
 from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation, Pool, Project, pool_errors, project_errors
 from airflow_provider_toloka.client.operations import OperationTracker
+from airflow_provider_toloka.client.results import PoolResultsMixin
 from airflow_provider_toloka.client.upload import TaskUploadMixin, UploadResult
 from airflow_provider_toloka.client.validation import InputValidator, format_errors
 
@@ -38,10 +39,11 @@ def _as_body(obj: Any) -> dict[str, Any]:
     return obj.to_api() if isinstance(obj, (Project, Pool)) else dict(obj)
 
 
-class TolokaClient(TaskUploadMixin):
+class TolokaClient(TaskUploadMixin, PoolResultsMixin):
     """Authenticated access to the Toloka API.
 
-    Tasks (validation, batching, exactly-once uploads) are in :class:`TaskUploadMixin`.
+    Tasks (validation, batching, exactly-once uploads) are in :class:`TaskUploadMixin`; a pool's
+    state, assignments, reviews and aggregation in :class:`PoolResultsMixin`.
 
     :param config: where and how to connect (see :class:`ClientConfig`).
     :param logger: where progress and retries are logged.
@@ -202,19 +204,20 @@ class TolokaClient(TaskUploadMixin):
     # --- listing -------------------------------------------------------------------------
 
     def _iter_list(
-        self, path: str, params: dict[str, Any], page_size: int, newest_first: bool = False
+        self, path: str, params: dict[str, Any], page_size: int, newest_first: bool = False, cursor: str = "id"
     ) -> Iterator[dict[str, Any]]:
+        """Stream a listing page by page, sorted by ``cursor`` (``id``, or ``task_id`` for aggregated solutions)."""
         last_id: str | None = None
         while True:
-            query = {**params, "sort": "-id" if newest_first else "id", "limit": page_size}
+            query = {**params, "sort": f"-{cursor}" if newest_first else cursor, "limit": page_size}
             if last_id is not None:
-                query["id_lt" if newest_first else "id_gt"] = last_id
+                query[f"{cursor}_lt" if newest_first else f"{cursor}_gt"] = last_id
             page = self.http.request("GET", path, params=query)
             items = page.get("items") or []
             yield from items
             if not page.get("has_more") or not items:
                 return
-            last_id = items[-1]["id"]
+            last_id = items[-1][cursor]
 
     def iter_projects(self, page_size: int = 300, newest_first: bool = False, **filters: Any) -> Iterator[Project]:
         """All projects (optionally filtered, e.g. ``status="ACTIVE"``), paged by id."""
@@ -231,10 +234,3 @@ class TolokaClient(TaskUploadMixin):
     def iter_tasks(self, pool_id: str, page_size: int = 10_000) -> Iterator[dict[str, Any]]:
         """All tasks of a pool, paged by id."""
         return self._iter_list("/tasks", {"pool_id": pool_id}, page_size)
-
-    def iter_assignments(
-        self, pool_id: str, status: str | None = None, page_size: int = 10_000
-    ) -> Iterator[dict[str, Any]]:
-        """All assignments of a pool (optionally with one status), paged by id."""
-        params = {"pool_id": pool_id, **({"status": status} if status else {})}
-        return self._iter_list("/assignments", params, page_size)
