@@ -44,3 +44,10 @@ def set_close_reason(emulator: TolokaEmulator, pool_id: str, status: str, reason
             pool.pop("last_close_reason", None)
         else:
             pool["last_close_reason"] = reason
+
+
+def open_with_a_task(client: TolokaClient, pool_id: str) -> None:
+    """Upload one task and open the pool (waiting for both)."""
+    client.create_tasks(
+        [{"image": "https://example.com/open.jpg"}], pool_id, default_overlap=3, open_pool=True, wait=True
+    )

@@ -1,16 +1,18 @@
-"""Sensors: wait for Toloka operations, poking or deferred to the triggerer."""
+"""Sensors: wait for Toloka operations and pools, poking or deferred to the triggerer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_toloka.links.toloka import TolokaLink
 from airflow_provider_toloka.triggers.toloka import raise_for_event
-from airflow_provider_toloka.utils.mixins import TolokaHookMixin, default_deferrable, fail_fast
-from airflow_provider_toloka.utils.params import operation_ids_of
+from airflow_provider_toloka.utils.mixins import DEFERRAL_GRACE_SECONDS, TolokaHookMixin, default_deferrable, fail_fast
+from airflow_provider_toloka.utils.params import object_id, operation_ids_of
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -82,3 +84,102 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
         totals = raise_for_event(event)
         self.log.info("Operations %s succeeded: %s", event.get("operation_ids"), totals)
         return totals
+
+
+class TolokaPoolSensor(TolokaHookMixin, BaseSensorOperator):
+    """Waits until a pool's labeling is done: closed for a reason that means done, no assignment ACTIVE.
+
+    Done by default means closed with reason COMPLETED (every task has its answers). It fails at
+    once, naming the reason, when the pool closes for NOT_ENOUGH_BALANCE, BLOCKED or
+    ASSIGNMENTS_LIMIT_EXCEEDED, or for EXPIRED or MANUAL unless ``done_close_reasons`` allows
+    them. Each poll logs the progress (tasks, assignments submitted, accepted, rejected and active,
+    money spent). Labeling takes hours to days: by default (``[operators] default_deferrable``) set
+    ``deferrable=True`` so no worker slot is held. Returns a small summary: ``pool_id``,
+    ``status``, ``last_close_reason``, ``tasks``, ``assignments`` (count per status), ``spent``.
+
+    :param pool_id: the pool (templated, or ``create_pool.output``).
+    :param done_close_reasons: close reasons that mean done (templated): any of COMPLETED,
+        EXPIRED and MANUAL; default COMPLETED.
+    :param scan_limit: at most this many tasks and assignments are counted per poll (0: log no counts).
+    :param toloka_conn_id: the Toloka connection (templated).
+    :param deferrable: wait in the triggerer instead of holding a worker slot.
+    """
+
+    template_fields: Sequence[str] = ("pool_id", "done_close_reasons", "toloka_conn_id")
+    ui_color = "#ffd8a8"
+    operator_extra_links = (TolokaLink(),)
+
+    def __init__(
+        self,
+        *,
+        pool_id: str,
+        done_close_reasons: str | Sequence[str] = ("COMPLETED",),
+        scan_limit: int = 200_000,
+        deferrable: bool = default_deferrable(),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", 60)
+        super().__init__(**kwargs)
+        self.pool_id = pool_id
+        self.done_close_reasons = done_close_reasons
+        self.scan_limit = scan_limit
+        self.deferrable = deferrable
+        self._linked = False
+
+    def _reasons(self) -> tuple[str, ...]:
+        from airflow_provider_toloka.client.pools import done_reasons_of
+
+        return done_reasons_of(self.done_close_reasons)
+
+    @fail_fast
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from airflow_provider_toloka.client.errors import TolokaError, is_permanent
+        from airflow_provider_toloka.client.pools import TolokaPoolClosedError, judge_pool
+
+        pool_id = object_id(self.pool_id, "pool_id")
+        reasons = self._reasons()
+        try:
+            if not self._linked:
+                self.link_to(context, project_id=self.hook.client.get_pool(pool_id).project_id, pool_id=pool_id)
+                self._linked = True
+            state = self.hook.client.read_pool_state(pool_id, self.scan_limit)
+        except TolokaError as exc:
+            if is_permanent(exc):
+                raise
+            self.log.warning("Toloka is not answering (%s); poking again until the timeout", exc)
+            return False
+        verdict, why = judge_pool(state, reasons)
+        self.log.info("%s; %s", state.describe(), why)
+        if verdict == "failed":
+            raise TolokaPoolClosedError(why)
+        if verdict == "pending":
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=state.summary())
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        done = self.poke(context)
+        if isinstance(done, PokeReturnValue):
+            return done.xcom_value
+        from airflow_provider_toloka.triggers.toloka import TolokaPoolTrigger
+
+        self.log.info("Deferring: waiting for pool %s in the triggerer", self.pool_id)
+        self.defer(
+            trigger=TolokaPoolTrigger(
+                object_id(self.pool_id, "pool_id"),
+                self.toloka_conn_id,
+                self.poke_interval,
+                time.time() + self.timeout,
+                list(self._reasons()),
+                self.scan_limit,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + DEFERRAL_GRACE_SECONDS),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger fired: return the pool's summary or fail with the trigger's message."""
+        summary = raise_for_event(event)
+        self.log.info("Pool %s is done: %s", event.get("pool_id"), summary)
+        return summary

@@ -1,6 +1,6 @@
-"""Triggers: wait for Toloka operations in the triggerer, without holding a worker slot.
+"""Triggers: wait for Toloka operations and pools in the triggerer, without holding a worker slot.
 
-The event a trigger fires is a small typed contract, :class:`OperationEvent`; the task that
+The event a trigger fires is a small typed contract, :class:`OperationEvent` or :class:`PoolEvent`; the task that
 deferred turns it back into a result or a failure with :func:`raise_for_event`.
 """
 
@@ -31,8 +31,8 @@ class OperationEvent(TypedDict, total=False):
     message: str
 
 
-def raise_for_event(event: OperationEvent | dict[str, Any] | None) -> dict[str, int]:
-    """The totals of a success event; otherwise fail the task with the event's message.
+def raise_for_event(event: OperationEvent | PoolEvent | dict[str, Any] | None) -> dict[str, Any]:
+    """The totals (operations) or summary (pool) of a success event; otherwise fail the task with its message.
 
     Failed operations, permanent errors and timeouts fail the task for good (a retry would wait
     for the same thing again, or past the timeout the user set).
@@ -43,7 +43,8 @@ def raise_for_event(event: OperationEvent | dict[str, Any] | None) -> dict[str, 
         raise AirflowFailException("The Toloka trigger fired no event")
     status = event.get("status")
     if status == "success":
-        return dict(event.get("totals") or {})
+        result: dict[str, Any] = event.get("totals") or event.get("summary") or {}  # type: ignore[assignment]
+        return dict(result)
     message = event.get("message") or f"Toloka operations ended with status {status}"
     if status == "timeout":
         raise AirflowSensorTimeout(message)
@@ -122,5 +123,106 @@ class TolokaOperationTrigger(BaseTrigger):
                 if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
                     waited = ", ".join(tracker.pending)
                     yield self._event("timeout", message=f"Toloka operations still running at the timeout: {waited}")
+                    return
+                await asyncio.sleep(self.poll_interval)
+
+
+class PoolEvent(TypedDict, total=False):
+    """The payload of the one event a :class:`TolokaPoolTrigger` fires.
+
+    ``status`` is ``success`` (with ``summary``: the pool's status, close reason and counts),
+    ``failed`` (the pool closed for a reason that means trouble), ``error`` or ``timeout``; all but
+    ``success`` carry a ``message``.
+    """
+
+    status: EventStatus
+    pool_id: str
+    summary: dict[str, Any]
+    message: str
+
+
+class TolokaPoolTrigger(BaseTrigger):
+    """Polls a pool until it is closed for a reason that means done and no assignment is ACTIVE.
+
+    Logs the progress at each poll. Network errors, server errors and rate limits are waited out
+    until ``end_time``; a close for a bad reason (NOT_ENOUGH_BALANCE, BLOCKED, ...) or a permanent
+    error ends the wait at once.
+
+    :param pool_id: the pool.
+    :param toloka_conn_id: the Toloka connection.
+    :param poll_interval: seconds between polls.
+    :param end_time: a ``time.time()`` after which the trigger gives up with ``timeout``.
+    :param done_close_reasons: the close reasons that mean done.
+    :param scan_limit: how many tasks and assignments each poll counts at most (0: no counts).
+    """
+
+    def __init__(
+        self,
+        pool_id: str,
+        toloka_conn_id: str = "toloka_default",
+        poll_interval: float = 60.0,
+        end_time: float | None = None,
+        done_close_reasons: list[str] | None = None,
+        scan_limit: int = 200_000,
+    ) -> None:
+        super().__init__()
+        self.pool_id = pool_id
+        self.toloka_conn_id = toloka_conn_id
+        self.poll_interval = poll_interval
+        self.end_time = end_time
+        self.done_close_reasons = list(done_close_reasons or ["COMPLETED"])
+        self.scan_limit = scan_limit
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "pool_id": self.pool_id,
+                "toloka_conn_id": self.toloka_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "done_close_reasons": self.done_close_reasons,
+                "scan_limit": self.scan_limit,
+            },
+        )
+
+    def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
+        payload: PoolEvent = {"status": status, "pool_id": self.pool_id, **fields}  # type: ignore[typeddict-item]
+        return TriggerEvent(payload)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_toloka.client.errors import TolokaError, is_permanent
+        from airflow_provider_toloka.client.pools import judge_pool
+        from airflow_provider_toloka.hooks.toloka import TolokaHook
+
+        try:
+            client = await TolokaHook(self.toloka_conn_id).aget_client()
+        except Exception as exc:
+            yield self._event("error", message=f"Cannot connect to Toloka: {exc}")
+            return
+        done_reasons = tuple(self.done_close_reasons)
+        async with client:
+            while True:
+                try:
+                    state = await client.read_pool_state(self.pool_id, self.scan_limit)
+                    verdict, why = judge_pool(state, done_reasons)
+                    self.log.info("%s; %s", state.describe(), why)
+                    if verdict == "done":
+                        yield self._event("success", summary=state.summary())
+                        return
+                    if verdict == "failed":
+                        yield self._event("failed", message=why, summary=state.summary())
+                        return
+                except TolokaError as exc:
+                    if is_permanent(exc):
+                        yield self._event("error", message=f"{type(exc).__name__}: {exc}")
+                        return
+                    self.log.warning("Toloka is not answering (%s); waiting on until the timeout", exc)
+                except Exception as exc:
+                    self.log.exception("Unexpected error while polling Toloka pool %s", self.pool_id)
+                    yield self._event("error", message=f"{type(exc).__name__}: {exc}")
+                    return
+                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
+                    yield self._event("timeout", message=f"Pool {self.pool_id} was not done at the timeout")
                     return
                 await asyncio.sleep(self.poll_interval)
