@@ -347,7 +347,7 @@ def check_budget(estimate: CostEstimate, *, max_cost: float | None, balance: flo
         limit = "none" if max_cost is None else f"{max_cost:g}"
         shown = "unknown" if balance is None else f"{balance:g}"
         raise TolokaBudgetError(
-            f"Refused: the estimate {estimate.total:.2f} is {' and '.join(over)} "
+            f"Refused: {' and '.join(over)} "
             f"(estimate {estimate.total:.2f}, limit {limit}, balance {shown}); nothing was opened. "
             f"{estimate.describe()}"
         )

@@ -175,9 +175,15 @@ class TolokaHook(BaseHook):
         """
         from airflow_provider_toloka.client.cost import estimate_pool_cost
 
-        if fee_rate is None:
-            fee_rate = _extra(self.get_connection(self.toloka_conn_id).extra_dejson or {}, "fee_rate")
-        return estimate_pool_cost(self.client, pool_id, fee_rate=fee_rate, remaining=remaining)
+        rate = self.fee_rate if fee_rate is None else fee_rate
+        return estimate_pool_cost(self.client, pool_id, fee_rate=rate, remaining=remaining)
+
+    @cached_property
+    def fee_rate(self) -> float:
+        """The platform fee rate of cost estimates: the connection extra ``fee_rate``, else 0.3."""
+        from airflow_provider_toloka.client.cost import fee_rate_of
+
+        return fee_rate_of(_extra(self.get_connection(self.toloka_conn_id).extra_dejson or {}, "fee_rate"))
 
     def get_conn(self) -> TolokaClient:
         """The configured :class:`TolokaClient`."""

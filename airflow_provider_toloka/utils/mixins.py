@@ -86,6 +86,21 @@ class TolokaHookMixin:
             context, base_url=base_url, project_id=project_id, pool_id=pool_id, operation_id=operation_id
         )
 
+    def close_pools_on_kill(self, pool_ids: list[str]) -> None:
+        """Close pools from ``on_kill``: one bounded attempt each, errors logged and never raised.
+
+        Called when a task that opened or waits on a pool is killed, so the pool does not go on
+        spending unwatched. Closing a closed pool does nothing.
+        """
+        log = self.log  # type: ignore[attr-defined]
+        for pool_id in pool_ids:
+            try:
+                self.hook.client.close_pool(pool_id)
+            except Exception as exc:
+                log.warning("The task was killed but pool %s could not be closed: %s", pool_id, exc)
+            else:
+                log.warning("The task was killed: closed pool %s (close_pool_on_kill=True)", pool_id)
+
     def wait_for_operations(
         self, operation_ids: list[str], *, timeout: float, poll_interval: float, deferrable: bool
     ) -> dict[str, int]:
