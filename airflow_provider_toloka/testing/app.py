@@ -99,7 +99,7 @@ def create_app(state: EmulatorState) -> FastAPI:
 
     @router.get("/requester")
     async def get_requester() -> Response:
-        return json_response(state.requester)
+        return json_response(state.labeling.requester())
 
     @router.post("/projects")
     async def create_project(request: Request) -> Response:
@@ -180,15 +180,11 @@ def create_app(state: EmulatorState) -> FastAPI:
     async def get_operation_log(operation_id: str) -> Response:
         return json_response(state.operation_log(operation_id))
 
-    @router.get("/assignments")
-    async def list_assignments(request: Request) -> Response:
-        params = request.query_params
-        query = ListQuery.from_params(params, max_limit=MAX_ASYNC_TASKS)
-        return page_response(state.list_assignments(query, params.get("pool_id"), params.get("status")))
-
     from airflow_provider_toloka.testing.routes_extra import add_extra_routes  # imports this module
+    from airflow_provider_toloka.testing.routes_results import add_results_routes  # imports this module
 
     add_extra_routes(app, router, state)
+    add_results_routes(app, router, state.labeling)
     app.include_router(router)
     add_pages(app, state)
     return app

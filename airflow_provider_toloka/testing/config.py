@@ -20,6 +20,13 @@ OPTION_HELP = {
     "projects_per_minute": "project creations per quota window",
     "tasks_per_minute": "tasks per quota window (sync and async requests)",
     "quota_window": "quota window in seconds (fixed window)",
+    "simulate_tolokers": "simulated tolokers answer the tasks of OPEN pools",
+    "toloker_count": "number of simulated tolokers",
+    "toloker_accuracy": "mean accuracy of the simulated tolokers (each gets its own around it)",
+    "toloker_speed": "mean tasks a simulated toloker answers per second",
+    "auto_accept_day_seconds": "seconds one day of a pool's auto_accept_period_day lasts (compressed time)",
+    "balance": "the requester's starting balance in U.S. dollars",
+    "fee_rate": "platform fee charged on top of the reward of each accepted assignment (0.3: 30 %)",
 }
 
 
@@ -35,6 +42,14 @@ class EmulatorConfig:
     :param projects_per_minute: project creations allowed per quota window.
     :param tasks_per_minute: tasks (of accepted POST /tasks requests) allowed per quota window.
     :param quota_window: length of the quota window in seconds (60 as in the API; shorter in tests).
+    :param simulate_tolokers: simulated tolokers take task suites from OPEN pools and answer them (``crowd.py``).
+    :param toloker_count: number of simulated tolokers.
+    :param toloker_accuracy: their mean accuracy, in [0, 1]; each toloker gets its own around it.
+    :param toloker_speed: tasks a simulated toloker answers per second, on average (> 0).
+    :param auto_accept_day_seconds: length in seconds of one day of ``auto_accept_period_day``.
+    :param balance: the requester's starting balance (GET /requester), charged for accepted assignments.
+    :param fee_rate: platform fee as a fraction of the reward: an accepted assignment costs
+        ``reward * (1 + fee_rate)``.
     """
 
     token: str | None = None
@@ -45,6 +60,13 @@ class EmulatorConfig:
     projects_per_minute: int = 20
     tasks_per_minute: int = 100_000
     quota_window: float = 60.0
+    simulate_tolokers: bool = False
+    toloker_count: int = 50
+    toloker_accuracy: float = 0.8
+    toloker_speed: float = 4.0
+    auto_accept_day_seconds: float = 86_400.0
+    balance: float = 10_000.0
+    fee_rate: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fail_rate <= 1.0:
@@ -57,6 +79,10 @@ class EmulatorConfig:
             raise ValueError(f"quota_window must be > 0, got {self.quota_window}")
         if self.projects_per_minute < 0 or self.tasks_per_minute < 0:
             raise ValueError("quotas must be >= 0")
+        if self.toloker_count < 0 or not 0.0 <= self.toloker_accuracy <= 1.0:
+            raise ValueError("toloker_count must be >= 0 and toloker_accuracy within [0, 1]")
+        if self.toloker_speed <= 0 or self.auto_accept_day_seconds <= 0 or self.fee_rate < 0:
+            raise ValueError("toloker_speed and auto_accept_day_seconds must be > 0, fee_rate >= 0")
 
     def cli_args(self) -> list[str]:
         """The command-line options that reproduce this configuration (non-default values only)."""
@@ -65,7 +91,8 @@ class EmulatorConfig:
         for item in fields(self):
             value = getattr(self, item.name)
             if value is not None and value != getattr(defaults, item.name):
-                args += [f"--{item.name.replace('_', '-')}", str(value)]
+                flag = f"--{item.name.replace('_', '-')}"
+                args += ([flag] if value else [f"--no-{flag[2:]}"]) if isinstance(value, bool) else [flag, str(value)]
         return args
 
     @staticmethod
@@ -76,11 +103,12 @@ class EmulatorConfig:
         for item in fields(EmulatorConfig):
             default = getattr(defaults, item.name)
             kind = types.get(item.name, type(default))
+            typing: dict[str, Any] = {"action": argparse.BooleanOptionalAction} if kind is bool else {"type": kind}
             parser.add_argument(
                 f"--{item.name.replace('_', '-')}",
                 dest=item.name,
-                type=kind,
                 default=default,
+                **typing,
                 help=OPTION_HELP[item.name] if default is None else f"{OPTION_HELP[item.name]} (default: {default})",
             )
 

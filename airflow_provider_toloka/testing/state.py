@@ -22,10 +22,11 @@ from airflow_provider_toloka.testing.batches import TaskBatch, check_items
 from airflow_provider_toloka.testing.config import EmulatorConfig
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.extended_state import ExtendedState
+from airflow_provider_toloka.testing.labeling import Labeling
 from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_header
 from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
 from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
-from airflow_provider_toloka.testing.tasks import TaskStore, task_id
+from airflow_provider_toloka.testing.tasks import TaskStore
 from airflow_provider_toloka.testing.timefmt import iso_utc
 
 #: Most tasks in one synchronous / asynchronous POST /tasks request.
@@ -60,9 +61,9 @@ class EmulatorState:
             "company": {"id": OWNER["company_id"], "superintendent_id": REQUESTER_ID},
         }
         self._object_ids = itertools.count(1)
-        self._assignment_ids = itertools.count(1)
         self._due: list[tuple[float, int, Operation]] = []
         self._due_sequence = itertools.count()
+        self.labeling = Labeling(self)  # assignments, crowd, balance, pools closing (testing/labeling.py)
         self._validators: dict[str, InputValidator] = {}
         window = self.config.quota_window
         self._project_quota = FixedWindow(self.config.projects_per_minute, window)
@@ -80,8 +81,10 @@ class EmulatorState:
 
     def _settle(self, now: float) -> None:
         while self._due and self._due[0][0] <= now:
-            _, _, operation = heapq.heappop(self._due)
+            due, _, operation = heapq.heappop(self._due)
+            self.labeling.advance(due)
             operation.apply()
+        self.labeling.advance(now)
 
     def settle(self) -> None:
         """Apply the effects of every operation that has finished by now."""
@@ -371,36 +374,5 @@ class EmulatorState:
         status: str = "SUBMITTED",
         user_id: str = "emulated-toloker",
     ) -> dict[str, Any]:
-        """Seed one assignment (the emulator has no tolokers): for tests and demos, not part of the API.
-
-        :param pool_id: its pool.
-        :param tasks: the tasks it holds (as returned by the API).
-        :param solutions: ``{"output_values": {...}}`` per task, same order.
-        :param status: ACTIVE, SUBMITTED, ACCEPTED, REJECTED, SKIPPED or EXPIRED.
-        :param user_id: the toloker's id.
-        """
-        with self._transaction() as now:
-            self._get(self.pools, "Pool", pool_id)
-            number = next(self._assignment_ids)
-            assignment: dict[str, Any] = {
-                "id": task_id(number),
-                "task_suite_id": task_id(number),
-                "pool_id": pool_id,
-                "user_id": user_id,
-                "status": status,
-                "tasks": tasks,
-                "solutions": solutions or [],
-                "created": iso_utc(now),
-            }
-            if status in ("SUBMITTED", "ACCEPTED", "REJECTED"):
-                assignment["submitted"] = iso_utc(now)
-            self.assignments[assignment["id"]] = assignment
-            return assignment
-
-    def list_assignments(
-        self, query: ListQuery, pool_id: str | None = None, status: str | None = None
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """GET /assignments."""
-        with self._transaction():
-            filters = {"pool_id": pool_id, "status": status}
-            return page_objects(self.assignments.values(), query, filters=filters, id_key=text_id)
+        """Seed one assignment: for tests and demos, not part of the API (see ``Labeling.add_assignment``)."""
+        return self.labeling.add_assignment(pool_id, tasks, solutions, status, user_id)

@@ -1,0 +1,63 @@
+"""Routes of the results side: assignments, aggregation, and the emulator-only ground truth.
+
+``GET /_emulator/ground-truth?pool_id=...`` is outside the API (no token), like the outage control.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from airflow_provider_toloka.testing.app import json_body, json_response, page_response
+from airflow_provider_toloka.testing.errors import field_error, validation_error
+from airflow_provider_toloka.testing.labeling import Labeling
+
+#: The emulator-only control that reveals the hidden true answers of a pool's tasks.
+GROUND_TRUTH_PATH = "/_emulator/ground-truth"
+
+
+def results_router(labeling: Labeling) -> APIRouter:
+    """``/assignments``, ``/assignments/{id}``, ``/aggregated-solutions/...`` (mounted under ``/api/v1``)."""
+    router = APIRouter()
+
+    @router.get("/assignments")
+    async def list_assignments(request: Request) -> Response:
+        return page_response(labeling.list_assignments(request.query_params))
+
+    @router.get("/assignments/{assignment_id}")
+    async def get_assignment(assignment_id: str) -> Response:
+        return json_response(labeling.get_assignment(assignment_id))
+
+    @router.patch("/assignments/{assignment_id}")
+    async def review_assignment(assignment_id: str, request: Request) -> Response:
+        return json_response(labeling.review_assignment(assignment_id, await json_body(request)))
+
+    @router.post("/aggregated-solutions/aggregate-by-pool")
+    async def aggregate_by_pool(request: Request) -> Response:
+        return json_response(labeling.aggregations.start(await json_body(request)), 201)
+
+    @router.get("/aggregated-solutions/{operation_id}")
+    async def aggregated_solutions(operation_id: str, request: Request) -> Response:
+        return page_response(labeling.aggregations.page(operation_id, request.query_params))
+
+    return router
+
+
+def control_router(labeling: Labeling) -> APIRouter:
+    """Emulator-only controls, outside the API."""
+    router = APIRouter()
+
+    @router.get(GROUND_TRUTH_PATH)
+    async def ground_truth(request: Request) -> Response:
+        pool_id = request.query_params.get("pool_id")
+        if not pool_id:
+            raise validation_error({"pool_id": field_error("VALUE_REQUIRED", "pool_id is required")})
+        return json_response(labeling.ground_truth(pool_id))
+
+    return router
+
+
+def add_results_routes(app: FastAPI, api_router: APIRouter, labeling: Labeling) -> None:
+    """Add the results routes under ``api_router`` (call before it is included) and the controls to ``app``."""
+    api_router.include_router(results_router(labeling))
+    app.include_router(control_router(labeling))
