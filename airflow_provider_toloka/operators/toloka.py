@@ -352,7 +352,8 @@ class TolokaOpenPoolOperator(TolokaBaseOperator):
         (the balance is checked even without ``max_cost``); returns the pool id.
     :param close_pool_on_kill: close the pool when this task is killed or times out while it runs
         (``on_kill``: marked failed or cleared in the UI, ``execution_timeout``), so no pool is
-        left spending unwatched. Off by default: a pool, once open, keeps running on its own.
+        left spending unwatched; while deferred, on Airflow 3.3+ (trigger ``on_kill``). Off by
+        default: a pool, once open, keeps running on its own.
     :param deferrable: wait for POOL.OPEN in the triggerer (default: ``[operators] default_deferrable``).
     :param poll_interval: seconds between polls when waiting.
     :param timeout: seconds to wait for the POOL.OPEN operation.
@@ -403,7 +404,11 @@ class TolokaOpenPoolOperator(TolokaBaseOperator):
         else:
             self.log.info("Opening pool %s (operation %s)", pool_id, operation.id)
             self.wait_for_operations(
-                [operation.id], timeout=self.timeout, poll_interval=self.poll_interval, deferrable=self.deferrable
+                [operation.id],
+                timeout=self.timeout,
+                poll_interval=self.poll_interval,
+                deferrable=self.deferrable,
+                close_pool_on_kill=self.close_pool_on_kill,
             )
         return self._opened(context, pool_id)
 

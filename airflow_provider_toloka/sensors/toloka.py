@@ -32,6 +32,9 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
     :param toloka_conn_id: the Toloka connection (templated).
     :param deferrable: wait in the triggerer instead of holding a worker slot
         (default: Airflow's ``[operators] default_deferrable``).
+    :param close_pool_on_kill: when the task is killed (marked failed or cleared, or timed out)
+        while it waits, close the pools that its POOL.OPEN operations open. Off by default. Waiting
+        deferred, this needs a triggerer that calls trigger ``on_kill`` (Airflow 3.3+).
     """
 
     template_fields: Sequence[str] = ("operation_ids", "toloka_conn_id")
@@ -39,12 +42,18 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
     operator_extra_links = (TolokaLink(),)
 
     def __init__(
-        self, *, operation_ids: str | list[str], deferrable: bool = default_deferrable(), **kwargs: Any
+        self,
+        *,
+        operation_ids: str | list[str],
+        deferrable: bool = default_deferrable(),
+        close_pool_on_kill: bool = False,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 10)
         super().__init__(**kwargs)
         self.operation_ids = operation_ids
         self.deferrable = deferrable
+        self.close_pool_on_kill = close_pool_on_kill
         self._tracker: OperationTracker | None = None
 
     @fail_fast
@@ -77,7 +86,17 @@ class TolokaOperationSensor(TolokaHookMixin, BaseSensorOperator):
         if isinstance(done, PokeReturnValue):
             return done.xcom_value
         assert self._tracker is not None
-        self.defer_for_operations(self._tracker.operation_ids, timeout=self.timeout, poll_interval=self.poke_interval)
+        self.defer_for_operations(
+            self._tracker.operation_ids,
+            timeout=self.timeout,
+            poll_interval=self.poke_interval,
+            close_pool_on_kill=self.close_pool_on_kill,
+        )
+
+    def on_kill(self) -> None:
+        """With ``close_pool_on_kill``, close the pools that the awaited POOL.OPEN operations open."""
+        if self.close_pool_on_kill:
+            self.close_pools_on_kill(self.pools_opened_by(operation_ids_of(self.operation_ids)))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, int]:
         """Resume after the trigger fired: return the totals or fail with the trigger's message."""
@@ -103,6 +122,10 @@ class TolokaPoolSensor(TolokaHookMixin, BaseSensorOperator):
     :param scan_limit: at most this many tasks and assignments are counted per poll (0: log no counts).
     :param toloka_conn_id: the Toloka connection (templated).
     :param deferrable: wait in the triggerer instead of holding a worker slot.
+    :param close_pool_on_kill: when the task is killed (marked failed or cleared, or timed out)
+        while it waits, close the pool so it stops spending unwatched. Off by default: the pool
+        runs on by itself. Waiting deferred, this needs a triggerer that calls trigger ``on_kill``
+        (Airflow 3.3+).
     """
 
     template_fields: Sequence[str] = ("pool_id", "done_close_reasons", "toloka_conn_id")
@@ -116,10 +139,12 @@ class TolokaPoolSensor(TolokaHookMixin, BaseSensorOperator):
         done_close_reasons: str | Sequence[str] = ("COMPLETED",),
         scan_limit: int = 200_000,
         deferrable: bool = default_deferrable(),
+        close_pool_on_kill: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 60)
         super().__init__(**kwargs)
+        self.close_pool_on_kill = close_pool_on_kill
         self.pool_id = pool_id
         self.done_close_reasons = done_close_reasons
         self.scan_limit = scan_limit
@@ -173,10 +198,16 @@ class TolokaPoolSensor(TolokaHookMixin, BaseSensorOperator):
                 time.time() + self.timeout,
                 list(self._reasons()),
                 self.scan_limit,
+                close_pool_on_kill=self.close_pool_on_kill,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + DEFERRAL_GRACE_SECONDS),
         )
+
+    def on_kill(self) -> None:
+        """With ``close_pool_on_kill``, close the pool waited on."""
+        if self.close_pool_on_kill:
+            self.close_pools_on_kill([object_id(self.pool_id, "pool_id")])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: return the pool's summary or fail with the trigger's message."""

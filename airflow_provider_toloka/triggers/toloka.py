@@ -51,6 +51,26 @@ def raise_for_event(event: OperationEvent | PoolEvent | dict[str, Any] | None) -
     raise AirflowFailException(message)
 
 
+async def close_pools_on_kill(trigger: BaseTrigger, toloka_conn_id: str, pool_ids: list[str] | None) -> None:
+    """Close pools from a trigger's ``on_kill`` (the task was killed while deferred); errors are logged.
+
+    :param pool_ids: the pools, or None for those that the trigger's POOL.OPEN operations open.
+    """
+    from airflow_provider_toloka.hooks.toloka import TolokaHook
+    from airflow_provider_toloka.utils.mixins import opened_pool_id
+
+    try:
+        async with await TolokaHook(toloka_conn_id).aget_client() as client:
+            if pool_ids is None:
+                operations = [await client.get_operation(op) for op in getattr(trigger, "operation_ids", [])]
+                pool_ids = [pool for pool in map(opened_pool_id, operations) if pool]
+            for pool_id in pool_ids:
+                await client.request("POST", f"/pools/{pool_id}/close")
+                trigger.log.warning("The task was killed: closed pool %s (close_pool_on_kill=True)", pool_id)
+    except Exception as exc:
+        trigger.log.warning("The task was killed but its pools could not be closed: %s", exc)
+
+
 class TolokaOperationTrigger(BaseTrigger):
     """Polls Toloka operations until all succeed, one fails, or time runs out.
 
@@ -61,6 +81,8 @@ class TolokaOperationTrigger(BaseTrigger):
     :param toloka_conn_id: the Toloka connection.
     :param poll_interval: seconds between polls.
     :param end_time: a ``time.time()`` after which the trigger gives up with ``timeout``.
+    :param close_pool_on_kill: when the task is killed while deferred, close the pools that its
+        POOL.OPEN operations open (trigger ``on_kill``, Airflow 3.3+).
     """
 
     def __init__(
@@ -69,12 +91,14 @@ class TolokaOperationTrigger(BaseTrigger):
         toloka_conn_id: str = "toloka_default",
         poll_interval: float = 10.0,
         end_time: float | None = None,
+        close_pool_on_kill: bool = False,
     ) -> None:
         super().__init__()
         self.operation_ids = list(operation_ids)
         self.toloka_conn_id = toloka_conn_id
         self.poll_interval = poll_interval
         self.end_time = end_time
+        self.close_pool_on_kill = close_pool_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -84,8 +108,14 @@ class TolokaOperationTrigger(BaseTrigger):
                 "toloka_conn_id": self.toloka_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "close_pool_on_kill": self.close_pool_on_kill,
             },
         )
+
+    async def on_kill(self) -> None:
+        """With ``close_pool_on_kill``, close the pools that the awaited POOL.OPEN operations open."""
+        if self.close_pool_on_kill:
+            await close_pools_on_kill(self, self.toloka_conn_id, None)
 
     def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
         payload: OperationEvent = {"status": status, "operation_ids": self.operation_ids, **fields}  # type: ignore[typeddict-item]
@@ -154,6 +184,8 @@ class TolokaPoolTrigger(BaseTrigger):
     :param end_time: a ``time.time()`` after which the trigger gives up with ``timeout``.
     :param done_close_reasons: the close reasons that mean done.
     :param scan_limit: how many tasks and assignments each poll counts at most (0: no counts).
+    :param close_pool_on_kill: when the task is killed while deferred, close the pool (trigger
+        ``on_kill``, Airflow 3.3+).
     """
 
     def __init__(
@@ -164,6 +196,7 @@ class TolokaPoolTrigger(BaseTrigger):
         end_time: float | None = None,
         done_close_reasons: list[str] | None = None,
         scan_limit: int = 200_000,
+        close_pool_on_kill: bool = False,
     ) -> None:
         super().__init__()
         self.pool_id = pool_id
@@ -172,6 +205,7 @@ class TolokaPoolTrigger(BaseTrigger):
         self.end_time = end_time
         self.done_close_reasons = list(done_close_reasons or ["COMPLETED"])
         self.scan_limit = scan_limit
+        self.close_pool_on_kill = close_pool_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -183,8 +217,14 @@ class TolokaPoolTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "done_close_reasons": self.done_close_reasons,
                 "scan_limit": self.scan_limit,
+                "close_pool_on_kill": self.close_pool_on_kill,
             },
         )
+
+    async def on_kill(self) -> None:
+        """With ``close_pool_on_kill``, close the pool waited on."""
+        if self.close_pool_on_kill:
+            await close_pools_on_kill(self, self.toloka_conn_id, [self.pool_id])
 
     def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
         payload: PoolEvent = {"status": status, "pool_id": self.pool_id, **fields}  # type: ignore[typeddict-item]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_toloka.client.models import Operation
     from airflow_provider_toloka.hooks.toloka import TolokaHook
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,6 +26,12 @@ def default_deferrable() -> bool:
     from airflow.providers.common.compat.sdk import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def opened_pool_id(operation: Operation) -> str | None:
+    """The pool a POOL.OPEN operation opens (None for other operations)."""
+    pool_id = (operation.parameters or {}).get("pool_id") if operation.type == "POOL.OPEN" else None
+    return str(pool_id) if pool_id else None
 
 
 def fail_fast(method: F) -> F:
@@ -101,8 +108,27 @@ class TolokaHookMixin:
             else:
                 log.warning("The task was killed: closed pool %s (close_pool_on_kill=True)", pool_id)
 
+    def pools_opened_by(self, operation_ids: list[str]) -> list[str]:
+        """The pools that the POOL.OPEN operations among ``operation_ids`` open (unreadable ones are logged)."""
+        pools = []
+        for operation_id in operation_ids:
+            try:
+                pool_id = opened_pool_id(self.hook.client.get_operation(operation_id))
+            except Exception as exc:
+                self.log.warning("Cannot read operation %s: %s", operation_id, exc)  # type: ignore[attr-defined]
+                continue
+            if pool_id:
+                pools.append(pool_id)
+        return pools
+
     def wait_for_operations(
-        self, operation_ids: list[str], *, timeout: float, poll_interval: float, deferrable: bool
+        self,
+        operation_ids: list[str],
+        *,
+        timeout: float,
+        poll_interval: float,
+        deferrable: bool,
+        close_pool_on_kill: bool = False,
     ) -> dict[str, int]:
         """Wait for operations to succeed and return their summed counts.
 
@@ -113,13 +139,20 @@ class TolokaHookMixin:
 
         tracker = self.hook.client.poll_operations(OperationTracker(operation_ids))
         if not tracker.done and deferrable:
-            self.defer_for_operations(operation_ids, timeout=timeout, poll_interval=poll_interval)
+            self.defer_for_operations(
+                operation_ids, timeout=timeout, poll_interval=poll_interval, close_pool_on_kill=close_pool_on_kill
+            )
         if not tracker.done:
             tracker = self.hook.client.wait_operations(operation_ids, timeout=timeout, poll_interval=poll_interval)
         return tracker.totals()
 
-    def defer_for_operations(self, operation_ids: list[str], *, timeout: float, poll_interval: float) -> None:
+    def defer_for_operations(
+        self, operation_ids: list[str], *, timeout: float, poll_interval: float, close_pool_on_kill: bool = False
+    ) -> None:
         """Hand the wait to the triggerer; the task resumes in ``execute_complete(context, event)``.
+
+        With ``close_pool_on_kill``, the trigger closes the pools its POOL.OPEN operations open
+        when the task is killed while deferred (Airflow 3.3+ calls trigger ``on_kill``).
 
         The trigger times out first, so its message reaches the task; Airflow's own deferral
         timeout, a little later, is only the backstop for a triggerer that is down.
@@ -128,7 +161,13 @@ class TolokaHookMixin:
 
         self.log.info("Deferring: waiting for %s operation(s) in the triggerer", len(operation_ids))  # type: ignore[attr-defined]
         self.defer(  # type: ignore[attr-defined]
-            trigger=TolokaOperationTrigger(operation_ids, self.toloka_conn_id, poll_interval, time.time() + timeout),
+            trigger=TolokaOperationTrigger(
+                operation_ids,
+                self.toloka_conn_id,
+                poll_interval,
+                time.time() + timeout,
+                close_pool_on_kill=close_pool_on_kill,
+            ),
             method_name="execute_complete",
             timeout=timedelta(seconds=timeout + DEFERRAL_GRACE_SECONDS),
         )

@@ -19,6 +19,8 @@ from airflow_provider_toloka.operators.toloka import (
     TolokaCreateTasksOperator,
     TolokaOpenPoolOperator,
 )
+from airflow_provider_toloka.sensors.toloka import TolokaOperationSensor, TolokaPoolSensor
+from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger, TolokaPoolTrigger
 
 #: 30 tasks, overlap 3, 3 per suite, 0.02 per assignment, fee 30 %: 30 assignments, 0.78 in all.
 TASKS = [{"input_values": {"image": f"https://example.com/shoes/{i}.jpg"}, "overlap": 3} for i in range(30)]
@@ -210,3 +212,74 @@ def test_kill_before_opening_closes_nothing(emulator_client, loaded_pool, writes
     operator = TolokaOpenPoolOperator(task_id="o", pool_id=loaded_pool, close_pool_on_kill=True)
     operator.on_kill()
     assert writes == []
+
+
+def _open(client, pool_id: str) -> str:
+    """Open the pool and wait until it is open; returns the POOL.OPEN operation id."""
+    operation = client.open_pool(pool_id)
+    client.wait_operation(operation.id, timeout=30, poll_interval=0.05)
+    return operation.id
+
+
+@pytest.mark.parametrize("close_pool_on_kill", [True, False])
+def test_pool_sensor_on_kill_closes_the_pool_only_when_asked(emulator_client, loaded_pool, close_pool_on_kill, writes):
+    _open(emulator_client, loaded_pool)
+    writes.clear()
+    sensor = TolokaPoolSensor(task_id="wait", pool_id=loaded_pool, close_pool_on_kill=close_pool_on_kill)
+
+    sensor.on_kill()
+
+    expected = "CLOSED" if close_pool_on_kill else "OPEN"
+    assert writes == ([("POST", f"/pools/{loaded_pool}/close")] if close_pool_on_kill else [])
+    assert _status_once_settled(emulator_client, loaded_pool, expected) == expected
+
+
+def test_operation_sensor_on_kill_closes_the_pools_its_open_operations_open(emulator_client, loaded_pool, writes):
+    open_operation = _open(emulator_client, loaded_pool)
+    upload_operations = [op["id"] for op in emulator_client.http.request("GET", "/operations")["items"]]
+    upload_operations = [op for op in upload_operations if op != open_operation]
+    writes.clear()
+
+    TolokaOperationSensor(task_id="w", operation_ids=upload_operations, close_pool_on_kill=True).on_kill()
+    assert writes == []  # no POOL.OPEN among them: nothing to close
+    TolokaOperationSensor(task_id="w", operation_ids=[open_operation]).on_kill()
+    assert writes == []  # off by default
+    TolokaOperationSensor(task_id="w", operation_ids=[open_operation], close_pool_on_kill=True).on_kill()
+
+    assert writes == [("POST", f"/pools/{loaded_pool}/close")]
+    assert _status_once_settled(emulator_client, loaded_pool, "CLOSED") == "CLOSED"
+
+
+def test_triggers_close_the_pool_on_kill_while_deferred(emulator_client, loaded_pool):
+    import asyncio
+
+    open_operation = _open(emulator_client, loaded_pool)
+    pool_trigger = TolokaPoolTrigger(loaded_pool, close_pool_on_kill=True)
+    assert pool_trigger.serialize()[1]["close_pool_on_kill"] is True
+    asyncio.run(TolokaPoolTrigger(loaded_pool).on_kill())  # off by default
+    assert emulator_client.get_pool(loaded_pool).status == "OPEN"
+
+    asyncio.run(pool_trigger.on_kill())
+    assert _status_once_settled(emulator_client, loaded_pool, "CLOSED") == "CLOSED"
+
+    _open(emulator_client, loaded_pool)
+    operation_trigger = TolokaOperationTrigger([open_operation], close_pool_on_kill=True)
+    assert operation_trigger.serialize()[1]["close_pool_on_kill"] is True
+    asyncio.run(operation_trigger.on_kill())
+    assert _status_once_settled(emulator_client, loaded_pool, "CLOSED") == "CLOSED"
+
+
+def test_deferred_open_hands_close_pool_on_kill_to_its_trigger(toloka_connection, loaded_pool):
+    import dataclasses
+
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    state = toloka_connection.emulator.state
+    state.config = dataclasses.replace(state.config, operation_delay=30)  # POOL.OPEN now takes 30 s
+    operator = TolokaOpenPoolOperator(task_id="o", pool_id=loaded_pool, close_pool_on_kill=True, deferrable=True)
+
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(make_context())
+
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, TolokaOperationTrigger) and trigger.close_pool_on_kill is True
