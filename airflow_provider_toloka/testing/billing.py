@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Tolerance of the balance check, far below a cent (sums of float costs are not exact).
+CENT_FRACTION = 1e-9
+
 
 class Billing:
     """Charges and reservations against ``requester["balance"]`` (the GET /requester object).
@@ -37,7 +40,7 @@ class Billing:
 
     def can_reserve(self, reward: float) -> bool:
         """Whether one more assignment fits in the balance beside the work already reserved."""
-        return self.balance - sum(self._reserved.values()) >= self.cost(reward)
+        return self.balance - sum(self._reserved.values()) >= self.cost(reward) - CENT_FRACTION
 
     def reserve(self, assignment_id: str, reward: float) -> None:
         """Hold the cost of an assignment in progress."""
