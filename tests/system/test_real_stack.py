@@ -32,10 +32,11 @@ pytestmark = pytest.mark.system
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "dags_examples"
 TOKEN = "real-stack-key-3b9d"
-#: Long enough that a sensor's first poke finds its operation still running, so it defers.
-OPERATION_DELAY = 10.0
+#: Long enough that a sensor's first poke finds its operation still running, so it defers (on a loaded
+#: machine the sensor started more than 10 s after the upload in 1 of 3 runs).
+OPERATION_DELAY = 20.0
 #: Seconds a run may take (most wait behind others: the daily DAG runs one at a time).
-RUN_TIMEOUT = 240.0
+RUN_TIMEOUT = 360.0
 QUICKSTART, DAILY = "toloka_shoes_quickstart", "toloka_daily_batch"
 #: A copy of the daily DAG that the scheduler runs every minute (the original is @daily, catchup=False).
 EVERY_MINUTE = "toloka_daily_batch_every_minute"
