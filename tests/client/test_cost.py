@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 
 import pytest
 from quickstart import SHOES_POOL
@@ -130,3 +131,43 @@ def test_remaining_counts_issued_work_and_leaves_out_finished_tasks(emulator, cl
     assert remaining.assignments == estimate_cost(client.get_pool(pool_id), still_open).assignments + 1
     assert remaining.total == pytest.approx(remaining.assignments * 0.02)
     assert (whole.remaining, whole.tasks, whole.assignments) == (False, 6, 4)
+
+
+def _wait_closed(client, pool_id: str, timeout: float = 60.0) -> str | None:
+    deadline = time.monotonic() + timeout
+    while client.get_pool(pool_id).status == "OPEN" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return client.get_pool(pool_id).last_close_reason
+
+
+@pytest.mark.toloka_emulator(
+    simulate_tolokers=True, toloker_speed=200.0, seed=3, balance=100.0, fee_rate=0.3, operation_delay=0.0
+)
+@pytest.mark.parametrize(
+    ("task_count", "suite_size", "overlaps"),
+    [(30, 3, [3]), (31, 3, [3]), (100, 4, [1, 3, 5])],
+)
+def test_estimate_brackets_what_the_emulator_charged_for_a_completed_pool(
+    toloka_emulator, make_client, shoes_project, shoes_pool, task_count, suite_size, overlaps
+):
+    client = make_client(toloka_emulator.url)
+    pool = shoes_pool(client.create_project(shoes_project).id)
+    pool["auto_accept_solutions"] = True
+    pool["mixer_config"]["real_tasks_count"] = suite_size
+    pool_id = client.create_pool(pool).id
+    tasks = [
+        {"input_values": {"image": IMAGE.format(i)}, "overlap": overlaps[i % len(overlaps)]} for i in range(task_count)
+    ]
+    _upload(client, pool_id, tasks)
+    estimate = estimate_pool_cost(client, pool_id, fee_rate=0.3)
+    before = client.get_requester()["balance"]
+
+    client.wait_operation(client.open_pool(pool_id).id, timeout=30, poll_interval=0.05)
+    assert _wait_closed(client, pool_id) == "COMPLETED"
+
+    charged = before - client.get_requester()["balance"]
+    accepted = sum(1 for _ in client.iter_assignments(pool_id, status="ACCEPTED"))
+    # the documented rounding: between every suite full and one partial suite per overlap group
+    assert estimate.min_assignments <= accepted <= estimate.assignments
+    assert estimate.min_total - 1e-9 <= charged <= estimate.total + 1e-9
+    assert charged == pytest.approx(accepted * 0.02 * 1.3)
