@@ -12,6 +12,7 @@ import itertools
 import threading
 import time
 import uuid
+from collections import ChainMap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -221,6 +222,10 @@ class EmulatorState:
 
     # -- tasks --------------------------------------------------------------------------
 
+    def _task_pools(self) -> ChainMap[str, dict[str, Any]]:
+        """Where tasks may be posted: pools and training pools (a training's tasks carry its id as ``pool_id``)."""
+        return ChainMap(self.pools, self.extended.trainings)
+
     def _store_tasks(self, tasks: list[dict[str, Any]], when: float) -> None:
         created = iso_utc(when)
         for task in tasks:
@@ -231,7 +236,7 @@ class EmulatorState:
         """POST /tasks with one task object: the created task (400 with its field errors otherwise)."""
         with self._transaction() as now:
             self._quota(self._task_quota, 1, "task creation", now)
-            _, errors = check_items([body], self.pools, self._validator)
+            _, errors = check_items([body], self._task_pools(), self._validator)
             if errors:
                 raise validation_error(errors[0])
             self._task_quota.consume(1, now)
@@ -251,7 +256,7 @@ class EmulatorState:
             )
         with self._transaction() as now:
             self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = check_items(items, self.pools, self._validator)
+            valid, errors = check_items(items, self._task_pools(), self._validator)
             error_payload = {str(index): problems for index, problems in errors.items()}
             if errors and not skip_invalid_items:
                 raise validation_error(error_payload, f"{len(errors)} of {len(items)} tasks are invalid")
@@ -288,7 +293,7 @@ class EmulatorState:
                     {"operation_id": operation_id},
                 )
             self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = check_items(items, self.pools, self._validator)
+            valid, errors = check_items(items, self._task_pools(), self._validator)
             self._task_quota.consume(len(items), now)
             parameters = {
                 "allow_defaults": allow_defaults,

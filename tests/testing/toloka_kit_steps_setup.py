@@ -227,6 +227,8 @@ SETUP_STEPS = [
     update_project,
     create_skill,
     create_training,
+    add_training_tasks_and_open_training,
+    close_training,
     create_pool,
     clone_and_patch_pool,
     update_pool,
