@@ -50,7 +50,12 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Toloka", "external-doc-url": "https://toloka.ai/docs/api/", "tags": ["service"]}
         ],
         "hooks": [{"integration-name": "Toloka", "python-modules": [modules.format("hooks")]}],
-        "operators": [{"integration-name": "Toloka", "python-modules": [modules.format("operators")]}],
+        "operators": [
+            {
+                "integration-name": "Toloka",
+                "python-modules": [modules.format("operators"), "airflow_provider_toloka.operators.results"],
+            }
+        ],
         "sensors": [{"integration-name": "Toloka", "python-modules": [modules.format("sensors")]}],
         "triggers": [{"integration-name": "Toloka", "python-modules": [modules.format("triggers")]}],
         "extra-links": ["airflow_provider_toloka.links.toloka.TolokaLink"],

@@ -448,3 +448,20 @@ class TolokaOpenPoolOperator(TolokaBaseOperator):
         self.log.info("Pool %s is %s", pool_id, pool.status)
         self.link_to(context, project_id=pool.project_id, pool_id=pool_id)
         return pool_id
+
+
+#: The results operators live in ``operators.results``; they are importable from here too (loaded on first use).
+RESULTS_OPERATORS = (
+    "TolokaAggregateOperator",
+    "TolokaClosePoolOperator",
+    "TolokaGetAssignmentsOperator",
+    "TolokaReviewAssignmentsOperator",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in RESULTS_OPERATORS:
+        from airflow_provider_toloka.operators import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,6 @@ def test_assignments_stream_page_by_page_in_id_order_with_status_filters(emulato
     assert len(list(client.iter_assignments(pool_id, ["submitted"], after_id=listed[2]["id"]))) == 2
 
 
-@pytest.mark.xfail(reason="the emulator filters status lists once the simulated crowd lands", strict=False)
 def test_a_list_of_statuses_is_sent_comma_separated(emulator, client, pool_id):
     tasks = make_tasks(client, pool_id, 1)
     for status in ("SUBMITTED", "ACCEPTED", "REJECTED"):
