@@ -233,6 +233,27 @@ class CostEstimate:
             f"at least {self.min_total:.2f} if every suite is full"
         )
 
+    def markdown(self, balance: float | None = None, max_cost: float | None = None) -> str:
+        """The estimate as a Markdown table, for a person who approves the spend (e.g. an approval form)."""
+        rows = [
+            ("Total (reward + fee)", f"**{self.total:.2f}**"),
+            ("Reward", f"{self.reward:.2f} = {self.assignments} assignment(s) x {self.reward_per_assignment:g}"),
+            ("Platform fee", f"{self.fee:.2f} ({self.fee_rate:.0%} of the reward)"),
+            ("Tasks", f"{self.tasks} in {self.task_suites} task suite(s); {self.control_tasks} control task(s)"),
+            ("If every suite is full", f"{self.min_total:.2f} ({self.min_assignments} assignment(s))"),
+        ]
+        if self.pending_assignments:
+            rows.append(("Issued, not reviewed yet", f"{self.pending_assignments} assignment(s), included"))
+        if max_cost is not None:
+            rows.append(("Limit (max_cost)", f"{max_cost:g}"))
+        if balance is not None:
+            rows.append(("Requester's balance", f"{balance:g}"))
+        table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+        return (
+            f"| | {'Still to spend' if self.remaining else 'Estimate'} |\n|---|---|\n{table}\n\n"
+            "Not included: bonuses, rejected work issued again, overlap raised later."
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """A small JSON-ready summary (for XCom, logs and the approval form)."""
         return {
