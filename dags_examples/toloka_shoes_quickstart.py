@@ -1,7 +1,12 @@
-"""The Toloka quickstart as a DAG: create the shoes project and a pool, upload tasks, wait, open.
+"""The Toloka quickstart as a DAG: the shoes project and a pool, tasks uploaded, labeled, reviewed, aggregated.
+
+create project -> create pool -> upload tasks -> wait for the upload -> open the pool -> wait
+(deferred) until the pool is COMPLETED -> accept the submitted work -> one answer per task by
+majority vote, written beside the generated tasks (``<staging>/toloka_shoes_quickstart/<run>.labels.jsonl``).
 
 Trigger it from the Airflow UI: the form asks for the number of tasks (or a .jsonl/.json file of
-tasks), the reward per assignment and the overlap. Ids flow between the steps through XCom.
+tasks), the reward per assignment and the overlap. Ids and file addresses flow between the steps
+through XCom, never rows.
 """
 
 from __future__ import annotations
@@ -11,12 +16,36 @@ from datetime import timedelta
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_toloka.operators.toloka import (
+    TolokaAggregateOperator,
     TolokaCreatePoolOperator,
     TolokaCreateProjectOperator,
     TolokaCreateTasksOperator,
     TolokaOpenPoolOperator,
+    TolokaReviewAssignmentsOperator,
 )
-from airflow_provider_toloka.sensors.toloka import TolokaOperationSensor
+from airflow_provider_toloka.sensors.toloka import TolokaOperationSensor, TolokaPoolSensor
+
+
+def staging_file(staging_url: str, run_id: str, suffix: str) -> str:
+    """``<staging_url>/toloka_shoes_quickstart/<run id><suffix>``, the folder made; a temp folder by default.
+
+    ``staging_url`` is any address Airflow's ObjectStoragePath understands: set the Variable
+    ``toloka_staging_url`` to object storage (``s3://bucket/prefix``) when tasks run on workers that
+    share no disk.
+    """
+    import re
+    import tempfile
+
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    base = ObjectStoragePath(staging_url or f"file://{tempfile.gettempdir()}/toloka_staging")
+    path = base / "toloka_shoes_quickstart" / (re.sub(r"[^A-Za-z0-9._-]", "_", run_id) + suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+#: Where generated tasks and results go (the Variable toloka_staging_url; a temp folder when unset).
+STAGING_URL = "{{ var.value.get('toloka_staging_url', '') }}"
 
 with DAG(
     dag_id="toloka_shoes_quickstart",
@@ -43,25 +72,25 @@ with DAG(
     def prepare_tasks(staging_url: str, params: dict | None = None, run_id: str | None = None) -> str:
         """The tasks file to upload: the given one, or n generated shoe images in a .jsonl file.
 
-        The generated file is written under ``staging_url``, any address Airflow's ObjectStoragePath
-        understands: set the Variable ``toloka_staging_url`` to object storage (``s3://bucket/prefix``)
-        when tasks run on workers that share no disk. The next task gets its address, not its rows.
+        The generated file is written under ``staging_url`` (see ``staging_file``); the next task gets
+        its address, not its rows.
         """
         import json
-        import re
-        import tempfile
 
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         if params["tasks_file"]:
             return params["tasks_file"]
-        base = ObjectStoragePath(staging_url or f"file://{tempfile.gettempdir()}/toloka_staging")
-        path = base / "toloka_shoes_quickstart" / (re.sub(r"[^A-Za-z0-9._-]", "_", run_id) + ".jsonl")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = ObjectStoragePath(staging_file(staging_url, run_id, ".jsonl"))
         with path.open("w", encoding="utf-8") as handle:
             for i in range(params["n_tasks"]):
                 handle.write(json.dumps({"image": f"https://example.com/shoes/image_{i}.jpg"}) + "\n")
         return str(path)
+
+    @task
+    def results_file(staging_url: str, run_id: str | None = None) -> str:
+        """Where the aggregated labels go: beside the generated tasks."""
+        return staging_file(staging_url, run_id, ".labels.jsonl")
 
     create_project = TolokaCreateProjectOperator(task_id="create_project", project_config="toloka_shoes/project.json")
     create_pool = TolokaCreatePoolOperator(
@@ -75,7 +104,7 @@ with DAG(
     upload_tasks = TolokaCreateTasksOperator(
         task_id="upload_tasks",
         pool_id=create_pool.output,
-        tasks=prepare_tasks("{{ var.value.get('toloka_staging_url', '') }}"),
+        tasks=prepare_tasks(STAGING_URL),
         default_overlap="{{ params.overlap }}",
         batch_size="{{ params.batch_size }}",
     )
@@ -83,5 +112,15 @@ with DAG(
         task_id="wait_for_upload", operation_ids=upload_tasks.output, poke_interval=2, deferrable=True
     )
     open_pool = TolokaOpenPoolOperator(task_id="open_pool", pool_id=create_pool.output)
+    # Labeling takes a while: the wait is deferred, so no worker slot is held meanwhile.
+    wait_for_labels = TolokaPoolSensor(
+        task_id="wait_for_labels", pool_id=create_pool.output, poke_interval=5, deferrable=True
+    )
+    accept_answers = TolokaReviewAssignmentsOperator(
+        task_id="accept_answers", pool_id=create_pool.output, policy="accept_all"
+    )
+    aggregate = TolokaAggregateOperator(
+        task_id="aggregate", pool_id=create_pool.output, output_path=results_file(STAGING_URL)
+    )
 
-    upload_tasks >> wait_for_upload >> open_pool
+    upload_tasks >> wait_for_upload >> open_pool >> wait_for_labels >> accept_answers >> aggregate

@@ -63,7 +63,18 @@ DAG_ID = "toloka_shoes_quickstart"
 RUN_ID = "browser_test_run"
 TOKEN = "browser-test-key-5d2e"
 N_TASKS, OVERLAP = 30, 2
-TASK_IDS = ("prepare_tasks", "create_project", "create_pool", "upload_tasks", "wait_for_upload", "open_pool")
+TASK_IDS = (
+    "prepare_tasks",
+    "create_project",
+    "create_pool",
+    "upload_tasks",
+    "wait_for_upload",
+    "open_pool",
+    "wait_for_labels",
+    "accept_answers",
+    "results_file",
+    "aggregate",
+)
 
 DEBIAN_PACKAGES = ("chromium", "chromium-driver")
 APT_TIMEOUTS = {"update": 300, "install": 600}
@@ -183,7 +194,7 @@ def browser() -> Iterator[WebDriver]:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[TolokaEmulator]:
     """The emulator, accepting only ``TOKEN``: the run succeeds only with the key typed into the form."""
-    with TolokaEmulator(token=TOKEN, operation_delay=3) as running:
+    with TolokaEmulator(token=TOKEN, operation_delay=3, simulate_tolokers=True, seed=5) as running:
         yield running
 
 
@@ -398,7 +409,8 @@ def the_pool(emulator: TolokaEmulator) -> dict[str, Any]:
 def open_extra_link(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmulator, shots: Screenshots) -> None:
     """open_pool's Details tab, its "Toloka" extra link, and the pool's page it opens."""
     pool = the_pool(emulator)
-    assert (pool["status"], len(pool["tasks"])) == ("OPEN", N_TASKS)
+    # labeled to the end by the emulator's simulated tolokers
+    assert (pool["status"], pool.get("last_close_reason"), len(pool["tasks"])) == ("CLOSED", "COMPLETED", N_TASKS)
     assert {task["overlap"] for task in pool["tasks"]} == {OVERLAP}
     expected = f"{emulator.url}/requester/project/{pool['project_id']}/pool/{pool['id']}"
 
@@ -420,7 +432,7 @@ def open_extra_link(driver: WebDriver, stack: AirflowStack, emulator: TolokaEmul
     for shown in (
         re.escape(pool["private_name"]),
         rf"Pool id\s+{pool['id']}\b",
-        r"\bOPEN\b",
+        r"\bCLOSED\b",
         rf"\bTasks\s+{N_TASKS}\b",
     ):
         assert re.search(shown, page), f"{shown!r} not on the pool's page: {page[:1000]}"

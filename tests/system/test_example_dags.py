@@ -38,8 +38,14 @@ def test_example_dags_import_cleanly_with_the_expected_graph():
         "upload_tasks",
         "wait_for_upload",
         "open_pool",
+        "wait_for_labels",
+        "accept_answers",
+        "results_file",
+        "aggregate",
     }
     assert quickstart.get_task("open_pool").upstream_task_ids == {"wait_for_upload", "create_pool"}
+    assert quickstart.get_task("wait_for_labels").upstream_task_ids == {"open_pool", "create_pool"}
+    assert quickstart.get_task("aggregate").upstream_task_ids == {"accept_answers", "results_file", "create_pool"}
     assert quickstart.get_task("wait_for_upload").upstream_task_ids == {"upload_tasks"}
     assert quickstart.schedule is None and set(quickstart.params) >= {"n_tasks", "tasks_file", "reward", "overlap"}
     pool, upload = quickstart.get_task("create_pool"), quickstart.get_task("upload_tasks")
@@ -49,6 +55,11 @@ def test_example_dags_import_cleanly_with_the_expected_graph():
     assert daily.catchup is False and daily.schedule == "@daily"
     assert daily.get_task("upload_tasks").tasks.operator.task_id == "find_day_file"
     assert daily.get_task("create_pool").upstream_task_ids == {"find_day_file"}
+    assert daily.get_task("aggregate").upstream_task_ids == {"create_pool", "review"}
+    (labels,) = daily.get_task("aggregate").outlets
+    report = bag.dags["toloka_daily_labels_report"]
+    assert labels.name == "toloka_daily_labels"
+    assert [asset.name for asset in report.timetable.asset_condition.objects] == [labels.name]
 
 
 @pytest.fixture(scope="module")
@@ -106,16 +117,28 @@ def run_details(env: dict[str, str], dag_id: str) -> tuple[dict[str, Any], dict[
 
 
 def check_pool(client, pool_id: str, images: set[str]) -> None:
+    """The pool was labeled to the end (closed COMPLETED) and holds each image's task once."""
     pool = client.get_pool(pool_id)
     tasks = list(client.iter_tasks(pool_id))
-    assert pool.status == "OPEN"
+    assert (pool.status, pool.last_close_reason) == ("CLOSED", "COMPLETED")
     assert len(tasks) == len(images)
     assert {task["input_values"]["image"] for task in tasks} == images
 
 
+def check_labels(emulator: TolokaEmulator, pool_id: str, path: str, n_tasks: int) -> float:
+    """Every task of the pool has one aggregated answer in the file; returns their accuracy against the ground truth."""
+    import httpx
+
+    rows = [json.loads(line) for line in Path(path.removeprefix("file://")).read_text().splitlines()]
+    truth = httpx.get(f"{emulator.url}/_emulator/ground-truth", params={"pool_id": pool_id}).json()
+    assert len(rows) == n_tasks and {row["task_id"] for row in rows} == set(truth)
+    assert all(row["output_values"]["result"] for row in rows), rows[:3]
+    return sum(row["output_values"] == truth[row["task_id"]] for row in rows) / len(rows)
+
+
 @pytest.fixture(scope="module")
 def system_emulator() -> Any:
-    with TolokaEmulator(token=TOKEN, operation_delay=0.5) as running:
+    with TolokaEmulator(token=TOKEN, operation_delay=0.5, simulate_tolokers=True, seed=7) as running:
         yield running
 
 
@@ -134,6 +157,9 @@ def test_quickstart_dag_runs_end_to_end(airflow_home, system_emulator, make_clie
     assert isinstance(returned["upload_tasks"], list) and len(returned["upload_tasks"]) == 1
     check_pool(client, pool_id, quickstart_images(40))
     assert {task["overlap"] for task in client.iter_tasks(pool_id)} == {3}
+    assert returned["aggregate"]["tasks"] == returned["aggregate"]["answered"] == 40
+    # majority vote of 3 tolokers right 80% of the time on average: about 90% right
+    assert check_labels(system_emulator, pool_id, returned["aggregate"]["path"], 40) >= 0.7
 
 
 def test_daily_batch_dag_makes_a_pool_for_the_day(airflow_home, system_emulator, make_client, shoes_project, tmp_path):
@@ -147,18 +173,23 @@ def test_daily_batch_dag_makes_a_pool_for_the_day(airflow_home, system_emulator,
     pool = client.get_pool(returned["create_pool"])
     assert (pool.project_id, pool.private_name) == (project_id, "Daily batch 2026-11-20")
     check_pool(client, pool.id, images)
+    review = returned["review"]
+    assert review["accepted"] + review["rejected"] == len(list(client.iter_assignments(pool.id))) > 0, review
+    assert returned["aggregate"]["path"] == f"{tmp_path}/results/2026-11-20.jsonl"
+    assert check_labels(system_emulator, pool.id, returned["aggregate"]["path"], 30) >= 0.6
 
 
 def test_quickstart_under_faults_is_retried_by_airflow_and_creates_each_task_once(airflow_home, make_client):
     # max_attempts=1: the client does not retry, so an injected fault fails the Airflow task and
     # Airflow retries it; the retry must reuse the project, the pool and the uploaded batches.
-    with TolokaEmulator(token=TOKEN, operation_delay=0.5, fail_rate=0.1, seed=3) as faulty:
-        conf = '{"n_tasks": 3000, "batch_size": 300}'
+    with TolokaEmulator(token=TOKEN, operation_delay=0.5, fail_rate=0.1, seed=3, simulate_tolokers=True) as faulty:
+        conf = '{"n_tasks": 1500, "batch_size": 150}'
         run_dag(airflow_home, faulty.url, "toloka_shoes_quickstart", "-c", conf, max_attempts=1)
         returned, tries = run_state(airflow_home, "toloka_shoes_quickstart")
         assert max(tries.values()) > 1, tries  # some step really failed and was retried
         client = make_client(faulty.url, TOKEN, max_attempts=10)
-        check_pool(client, returned["create_pool"], quickstart_images(3000))
+        check_pool(client, returned["create_pool"], quickstart_images(1500))
+        assert returned["aggregate"]["answered"] == 1500
         assert len(list(client.iter_projects())) == 1
         assert len(list(client.iter_pools())) == 1
 

@@ -36,8 +36,10 @@ TOKEN = "real-stack-key-3b9d"
 #: machine the sensor started more than 10 s after the upload in 1 of 3 runs).
 OPERATION_DELAY = 20.0
 #: Seconds a run may take (most wait behind others: the daily DAG runs one at a time).
-RUN_TIMEOUT = 360.0
+RUN_TIMEOUT = 480.0
 QUICKSTART, DAILY = "toloka_shoes_quickstart", "toloka_daily_batch"
+#: Runs on each daily results file (the Asset toloka_daily_labels).
+REPORT = "toloka_daily_labels_report"
 #: A copy of the daily DAG that the scheduler runs every minute (the original is @daily, catchup=False).
 EVERY_MINUTE = "toloka_daily_batch_every_minute"
 #: A copy of the daily DAG under another id, backfilled while the original runs its triggered runs
@@ -108,7 +110,7 @@ def dags_folder(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Pat
 
 @pytest.fixture(scope="module")
 def emulator() -> EmulatorProcess:
-    with EmulatorProcess(token=TOKEN, operation_delay=OPERATION_DELAY) as process:
+    with EmulatorProcess(token=TOKEN, operation_delay=OPERATION_DELAY, simulate_tolokers=True, seed=5) as process:
         yield process
 
 
@@ -325,6 +327,26 @@ def test_a_sensor_survives_its_triggerer_being_killed(stack, recorder, launched)
     assert kill.sensor_state == "deferred"
     assert kill.new_pid and kill.new_pid != kill.old_pid
     assert_run_succeeded(stack, recorder.outcome(launch.dag_id, launch.run_id, RUN_TIMEOUT), launch)
+
+
+def test_fresh_labels_run_the_report_dag_on_the_asset(stack, recorder, launched):
+    """Each daily run's aggregate publishes the Asset toloka_daily_labels; the report DAG runs on its events."""
+
+    def report_run(rec: StateRecorder) -> Any:
+        return next((key for key, state in rec.run_states.items() if key[0] == REPORT and state == "success"), None)
+
+    assert recorder.wait_until(report_run, RUN_TIMEOUT), {
+        k: s for k, s in recorder.run_states.items() if k[0] == REPORT
+    }
+    _, run_id = report_run(recorder)
+    assert stack.rest("GET", f"/dags/{REPORT}/dagRuns/{run_id}")["run_type"] == "asset_triggered"
+    entry = stack.rest(
+        "GET", f"/dags/{REPORT}/dagRuns/{run_id}/taskInstances/summarize_labels/xcomEntries/return_value"
+    )
+    summaries = entry["value"] if isinstance(entry["value"], list) else json.loads(entry["value"])
+    for summary in summaries:
+        assert summary["path"].endswith(".jsonl") and Path(summary["path"]).is_file(), summary
+        assert summary["tasks"] == sum(summary["answers"].values()) > 0, summary
 
 
 def test_every_run_uploaded_its_tasks_exactly_once(stack, recorder, launched, toloka: TolokaClient):
