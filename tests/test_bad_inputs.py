@@ -89,11 +89,19 @@ CASES: list[tuple[str, Callable[[Cases], Any]]] = [
     ("tasks file of another format", lambda c: c.upload(tasks=c.file("tasks.csv", "image\n"))),
     (
         "a task whose field is not in the input_spec",
-        lambda c: c.upload(tasks=c.file("fields.jsonl", json.dumps(IMAGE) + "\n" + '{"image": "x", "size": 1}\n')),
+        lambda c: c.upload(
+            tasks=c.file(
+                "fields.jsonl", json.dumps(IMAGE) + "\n" + '{"image": "https://example.com/2.jpg", "size": 1}\n'
+            )
+        ),
     ),
     (
         "a task whose value has the wrong type",
         lambda c: c.upload(tasks=[IMAGE, IMAGE, {"image": 42}]),
+    ),
+    (
+        "a task whose url field holds no absolute URL",
+        lambda c: c.upload(tasks=[IMAGE, {"image": "example.com/a.jpg"}]),
     ),
     (
         "one task over the API's 1 MiB request limit",

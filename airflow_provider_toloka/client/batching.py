@@ -1,12 +1,20 @@
-"""Streaming tasks into validated, serialized batches, and the enumerable operation ids of an upload."""
+"""Streaming tasks into validated, serialized batches, and the enumerable operation ids of an upload.
+
+The hot path of an upload: tasks are taken a batch at a time, checked by one call of the spec's
+compiled check (:meth:`InputValidator.invalid_positions`) and serialized by one call of
+``pydantic_core.to_json`` (about three times faster than the json module) per request body.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
+
+from pydantic_core import PydanticSerializationError, to_json
 
 from airflow_provider_toloka.client.errors import TolokaValidationError
 from airflow_provider_toloka.client.validation import Error, InputValidator, format_errors
@@ -19,7 +27,16 @@ MAX_REQUEST_INPUT_BYTES = 1_048_576
 #: At most this many per-task errors are kept in memory; the rest are only counted.
 MAX_KEPT_ERRORS = 1000
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+def encode(value: Any) -> bytes:
+    """Compact UTF-8 JSON of ``value`` (a request body).
+
+    :raises TypeError: for a value JSON cannot carry, as ``json.dumps`` does.
+    """
+    try:
+        return to_json(value)
+    except PydanticSerializationError as exc:
+        raise TypeError(f"Not serializable as JSON: {exc}") from None
 
 
 def scoped_upload_key(idempotency_key: str | None, pool_id: str | None) -> str | None:
@@ -72,7 +89,7 @@ class Batch:
             return None
         positions = [index for index, _ in kept]
         contiguous = positions[-1] - positions[0] == len(positions) - 1
-        body = _dumps([task for _, task in kept]).encode()
+        body = encode([task for _, task in kept])
         return Batch(number, positions[0], body, len(kept), None if contiguous else positions)
 
 
@@ -90,7 +107,7 @@ class ErrorLog:
 
 
 class TaskBatcher:
-    """Turns any iterable of tasks into batches, holding at most one batch in memory.
+    """Turns any iterable of tasks into batches, holding at most two batches' worth of tasks in memory.
 
     A task is a task object (with ``input_values``) or bare input values. ``pool_id`` and
     ``default_overlap`` fill what a task lacks.
@@ -98,7 +115,8 @@ class TaskBatcher:
     :param validator_for: pool id -> validator (None to skip local validation).
     :param skip_invalid_items: drop invalid tasks (recorded in ``errors``) instead of raising.
     :param already_present: task -> whether it is already in the API (then it is not sent, and
-        counted in ``already_present_count``); called once per valid task, in input order.
+        counted in ``already_present_count``); called once per valid task, in input order, except
+        while it is a bound method of an empty collection (such as ``TaskMultiset.take``).
     """
 
     def __init__(
@@ -123,7 +141,6 @@ class TaskBatcher:
         self.already_present = already_present
         self.already_present_count = 0
         self.errors = ErrorLog()
-        self.skipped: list[int] = []
 
     def _prepare(self, task: Any, index: int) -> dict[str, Any]:
         if not isinstance(task, dict):
@@ -139,14 +156,57 @@ class TaskBatcher:
             task = {**task, "overlap": self.default_overlap}
         return task
 
-    def _is_ready(self, raw: Any) -> bool:
-        """Whether ``_prepare`` would return ``raw`` itself: a full task already in the right pool."""
-        return (
-            type(raw) is dict
-            and "input_values" in raw
-            and (raw.get("pool_id") == self.pool_id if self.pool_id is not None else "pool_id" in raw)
-            and (self.default_overlap is None or "overlap" in raw)
-        )
+    def _completed(self, chunk: list[Any], start: int) -> tuple[list[dict[str, Any]], int | None]:
+        """The chunk's tasks completed, and the position of one that cannot be (None when all can).
+
+        The chunk itself when every task is ready. On a task that cannot be completed, the tasks
+        before it are returned completed, so that their errors are reported first.
+        """
+        pool_id, needs_overlap = self.pool_id, self.default_overlap is not None
+        if pool_id is not None:
+            ready = all(
+                task.__class__ is dict
+                and "input_values" in task
+                and task.get("pool_id") == pool_id
+                and not (needs_overlap and "overlap" not in task)
+                for task in chunk
+            )
+        else:
+            ready = all(
+                task.__class__ is dict
+                and "input_values" in task
+                and "pool_id" in task
+                and not (needs_overlap and "overlap" not in task)
+                for task in chunk
+            )
+        if ready:
+            return chunk, None
+        completed: list[dict[str, Any]] = []
+        for position, task in enumerate(chunk):
+            try:
+                completed.append(self._prepare(task, start + position))
+            except TolokaValidationError:
+                return completed, position
+        return completed, None
+
+    def _invalid(self, tasks: list[dict[str, Any]]) -> list[tuple[int, dict[str, Error]]]:
+        """The invalid tasks of ``tasks`` (positions in it, errors), by their pools' validators."""
+        validator_for = self.validator_for
+        if validator_for is None or not tasks:
+            return []
+        if self.pool_id is not None:
+            validator = validator_for(self.pool_id)
+            return validator.invalid_positions(tasks) if validator is not None else []
+        found: list[tuple[int, dict[str, Error]]] = []
+        run_start = 0
+        for position in range(1, len(tasks) + 1):  # runs of tasks of one pool
+            if position == len(tasks) or tasks[position]["pool_id"] != tasks[run_start]["pool_id"]:
+                validator = validator_for(str(tasks[run_start]["pool_id"]))
+                if validator is not None:
+                    run = tasks[run_start:position]
+                    found.extend((run_start + local, problem) for local, problem in validator.invalid_positions(run))
+                run_start = position
+        return found
 
     def _reject(self, index: int, problem: dict[str, Error]) -> None:
         """Record an invalid task when skipping, else raise naming it."""
@@ -158,98 +218,118 @@ class TaskBatcher:
                 {str(index): problem},
             )
         self.errors.add(index, problem)
-        self.skipped.append(index)
+
+    def _valid_chunks(self, tasks: Iterable[Any]) -> Iterator[tuple[list[dict[str, Any]], Sequence[int]]]:
+        """Yield (valid tasks, completed; their global indexes) chunk by chunk, in input order.
+
+        Raises on the first invalid task unless skipping; a task that cannot be completed at all
+        always raises.
+        """
+        for start, chunk in _chunks(tasks, self.batch_size):
+            completed, broken = self._completed(chunk, start)
+            invalid = self._invalid(completed)
+            for position, problem in invalid:
+                self._reject(start + position, problem)
+            if broken is not None:
+                self._prepare(chunk[broken], start + broken)  # raises, naming it
+            if not invalid:
+                yield completed, range(start, start + len(completed))
+                continue
+            dropped = {position for position, _ in invalid}
+            kept = [position for position in range(len(completed)) if position not in dropped]
+            yield [completed[position] for position in kept], [start + position for position in kept]
+
+    def _not_present(
+        self, tasks: list[dict[str, Any]], indexes: Sequence[int]
+    ) -> tuple[list[dict[str, Any]], Sequence[int]]:
+        """``tasks`` minus those ``already_present`` takes (counted), with their indexes."""
+        already_present = self.already_present
+        owner = getattr(already_present, "__self__", None)
+        if already_present is None or (isinstance(owner, Sized) and not len(owner)):  # nothing can be present
+            return tasks, indexes
+        kept = [local for local, task in enumerate(tasks) if not already_present(task)]
+        self.already_present_count += len(tasks) - len(kept)
+        if len(kept) == len(tasks):
+            return tasks, indexes
+        return [tasks[local] for local in kept], [indexes[local] for local in kept]
 
     def accepted(self, tasks: Iterable[Any]) -> Iterator[dict[str, Any]]:
-        """Yield the tasks to send, completed; raise on the first invalid one unless skipping.
-
-        This loop runs once per task: the validator is looked up once per run of tasks of the
-        same pool. Indexes of skipped tasks (invalid or already present) are appended to ``self.skipped``.
-        """
-        is_ready, prepare, validator_for = self._is_ready, self._prepare, self.validator_for
-        already_present = self.already_present
-        last_pool: Any = None
-        validator: InputValidator | None = None
-        for index, raw in enumerate(tasks):
-            task = raw if is_ready(raw) else prepare(raw, index)
-            if validator_for is not None:
-                task_pool = task["pool_id"]
-                if validator is None or task_pool != last_pool:
-                    validator, last_pool = validator_for(str(task_pool)), task_pool
-                if validator is not None:
-                    problem = validator.validate_task(task)
-                    if problem:
-                        self._reject(index, problem)
-                        continue
-            if already_present is not None and already_present(task):
-                self.already_present_count += 1
-                self.skipped.append(index)
-                continue
-            yield task
+        """Yield the tasks to send, completed; raise on the first invalid one unless skipping."""
+        for valid, indexes in self._valid_chunks(tasks):
+            yield from self._not_present(valid, indexes)[0]
 
     def check(self, tasks: Iterable[Any]) -> int:
         """Validate every task without sending anything; return how many would be sent."""
-        return sum(1 for _ in self.accepted(tasks))
+        return sum(len(self._not_present(valid, indexes)[0]) for valid, indexes in self._valid_chunks(tasks))
 
     def batches(self, tasks: Iterable[Any]) -> Iterator[Batch]:
-        """Yield the batches of ``tasks``, holding one batch in memory at a time.
+        """Yield the batches of ``tasks``, each serialized once it is full.
 
-        A batch holds at most ``batch_size`` tasks and at most :data:`MAX_REQUEST_INPUT_BYTES`
-        (the API's request limit); the split depends only on the tasks, so it is the same on every run.
+        A batch holds ``batch_size`` tasks to send (the last one fewer) and at most
+        :data:`MAX_REQUEST_INPUT_BYTES` (the API's request limit); the split depends only on the
+        tasks, so it is the same on every run. ``already_present`` sees a task only once every
+        batch before it was sent (a batch sent may tell of more tasks already there).
         """
         size = self.batch_size
-        chunk: list[dict[str, Any]] = []
-        append = chunk.append
-        number = first = 0
-        for task in self.accepted(tasks):
-            append(task)
-            if len(chunk) >= size:
-                for batch in self._fit(self._batch(number, first, chunk), chunk):
-                    yield batch
-                    number += 1
-                first += len(chunk) + len(self.skipped)
-                self.skipped.clear()
-                chunk = []
-                append = chunk.append
-        if chunk:
-            yield from self._fit(self._batch(number, first, chunk), chunk)
+        pending: list[dict[str, Any]] = []
+        pending_indexes: list[int] = []
+        number = 0
+        for valid, indexes in self._valid_chunks(tasks):
+            taken = 0
+            while taken < len(valid):
+                room = size - len(pending)
+                piece, piece_indexes = self._not_present(valid[taken : taken + room], indexes[taken : taken + room])
+                taken += room
+                if not pending and len(piece) == size:  # the common case: a whole chunk is one batch
+                    for batch in self._fit(number, piece, piece_indexes):
+                        yield batch
+                        number += 1
+                    continue
+                pending.extend(piece)
+                pending_indexes.extend(piece_indexes)
+                if len(pending) == size:
+                    for batch in self._fit(number, pending, pending_indexes):
+                        yield batch
+                        number += 1
+                    pending, pending_indexes = [], []
+        if pending:
+            yield from self._fit(number, pending, pending_indexes)
 
-    def _fit(self, batch: Batch, chunk: list[dict[str, Any]]) -> list[Batch]:
-        """``batch``, or its halves (recursively, numbered on from its number) when it is over the size limit.
+    def _fit(self, number: int, tasks: list[dict[str, Any]], indexes: Sequence[int]) -> list[Batch]:
+        """The batch of ``tasks``, or its halves (recursively) while it is over the size limit.
 
+        :param number: the number of the (first) batch.
+        :param indexes: the tasks' global indexes.
         :raises TolokaValidationError: for one task whose input_values alone are over the limit.
         """
-        if len(batch.body) <= MAX_REQUEST_INPUT_BYTES:
-            return [batch]
-        if len(chunk) == 1:
-            size = len(_dumps(chunk[0].get("input_values")).encode())
+        body = encode(tasks)
+        if len(body) <= MAX_REQUEST_INPUT_BYTES:
+            contiguous = indexes[-1] - indexes[0] == len(indexes) - 1
+            return [Batch(number, indexes[0], body, len(tasks), None if contiguous else list(indexes))]
+        if len(tasks) == 1:
+            size = len(encode(tasks[0].get("input_values")))
             if size > MAX_REQUEST_INPUT_BYTES:
                 raise TolokaValidationError(
-                    f"{self.source}[{batch.global_index(0)}] is invalid: its input_values are {size:,} bytes; "
+                    f"{self.source}[{indexes[0]}] is invalid: its input_values are {size:,} bytes; "
                     f"Toloka takes at most {MAX_REQUEST_INPUT_BYTES:,} bytes of input_values in one request. "
                     "Store large content elsewhere and pass its URL",
-                    {str(batch.global_index(0)): {"input_values": {"code": "VALUE_TOO_LARGE", "message": "too large"}}},
+                    {str(indexes[0]): {"input_values": {"code": "VALUE_TOO_LARGE", "message": "too large"}}},
                 )
-            return [batch]
-        positions = [batch.global_index(local) for local in range(len(chunk))]
-        half = len(chunk) // 2
-        parts: list[Batch] = []
-        for part, where in ((chunk[:half], positions[:half]), (chunk[half:], positions[half:])):
-            contiguous = where[-1] - where[0] == len(where) - 1
-            sub = Batch(
-                batch.number + len(parts), where[0], _dumps(part).encode(), len(part), None if contiguous else where
-            )
-            for fitted in self._fit(sub, part):
-                fitted.number = batch.number + len(parts)
-                parts.append(fitted)
-        return parts
+            return [Batch(number, indexes[0], body, 1)]
+        half = len(tasks) // 2
+        head = self._fit(number, tasks[:half], indexes[:half])
+        return head + self._fit(number + len(head), tasks[half:], indexes[half:])
 
-    def _batch(self, number: int, first: int, chunk: list[dict[str, Any]]) -> Batch:
-        """The batch of ``chunk``, whose tasks came from index ``first`` on, minus ``self.skipped``."""
-        body = _dumps(chunk).encode()
-        if not self.skipped:
-            return Batch(number, first, body, len(chunk))
-        skipped = set(self.skipped)
-        positions = [i for i in range(first, first + len(chunk) + len(skipped)) if i not in skipped]
-        contiguous = positions[-1] - positions[0] == len(positions) - 1
-        return Batch(number, positions[0], body, len(chunk), None if contiguous else positions)
+
+def _chunks(tasks: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
+    """(global index of the first, chunk) for consecutive chunks of ``size`` tasks."""
+    if isinstance(tasks, list | tuple):
+        sequence: Sequence[Any] = tasks
+        for start in range(0, len(sequence), size):
+            yield start, list(sequence[start : start + size])
+        return
+    iterator = iter(tasks)
+    start = 0
+    while chunk := list(islice(iterator, size)):
+        yield start, chunk
+        start += len(chunk)

@@ -142,7 +142,7 @@ def test_sync_mode_skips_invalid_items_with_global_indexes(client: TolokaClient,
     assert result.operation_ids == []
     assert sorted(result.validation_errors) == [1, 7]
     assert result.invalid_count == 2
-    assert result.validation_errors[1]["input_values.colour"]["code"] == "FIELD_NOT_ALLOWED"
+    assert result.validation_errors[1]["input_values.colour"]["code"] == "VALUE_NOT_ALLOWED"
     assert result.validation_errors[7]["input_values.image"]["code"] == "VALUE_REQUIRED"
     valid = [i for i in range(10) if i not in (1, 7)]
     assert len(result.task_ids) == 8
@@ -175,7 +175,7 @@ def test_failed_operation_raises_with_counts_and_first_errors(client: TolokaClie
     assert caught.value.operation is not None and caught.value.operation.status == "FAIL"
     assert f"Operation {result.operation_ids[0]} (TASK.BATCH_CREATE) failed" in message
     assert "total_count=5" in message and "not_valid_count=2" in message and "failed_count=5" in message
-    assert "item 2: input_values.size: FIELD_NOT_ALLOWED" in message
+    assert "item 2: input_values.size: VALUE_NOT_ALLOWED" in message
     assert "item 4: input_values.image: VALUE_REQUIRED" in message
     assert "Not created" not in message  # valid items logged as not created do not hide the real errors
     assert "skip_invalid_items=True" in message
@@ -192,7 +192,9 @@ def test_operation_log_lists_created_tasks(client: TolokaClient, pool_id: str) -
     created = read_back(client, pool_id)
     assert [line["type"] for line in log] == ["TASK_CREATE"] * 4
     assert all(line["success"] for line in log)
-    assert [line["input"]["index"] for line in log] == [0, 1, 2, 3]
+    # the input as sent, tagged with the caller's index
+    assert [line["input"]["__item_idx"] for line in log] == ["0", "1", "2", "3"]
+    assert [line["input"]["input_values"] for line in log] == [{"image": image(i)} for i in range(4)]
     assert [line["output"]["task_id"] for line in log] == [task["id"] for task in created]
 
 
@@ -227,7 +229,7 @@ def test_check_tasks_validates_everything_and_sends_nothing(
     operations_before = len(emulator.state.operations)
     assert client.check_tasks([{"image": image(i)} for i in range(5)], pool_id) == 5
     tasks = [{"image": image(i)} for i in range(5)] + [{"image": 3}]
-    with pytest.raises(TolokaValidationError, match=r"tasks\[5\] is invalid: input_values.image: INVALID_TYPE"):
+    with pytest.raises(TolokaValidationError, match=r"tasks\[5\] is invalid: input_values.image: STRING_EXPECTED"):
         client.check_tasks(tasks, pool_id)
     assert client.check_tasks(tasks, pool_id, skip_invalid_items=True) == 5
     assert len(emulator.state.operations) == operations_before
@@ -272,6 +274,7 @@ def _minimal_pool(project_id: str) -> dict[str, Any]:
         "will_expire": "2099-01-01T00:00:00",
         "reward_per_assignment": 0.01,
         "assignment_max_duration_seconds": 60,
+        "defaults": {"default_overlap_for_new_task_suites": 1, "default_overlap_for_new_tasks": 1},
     }
 
 
