@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the embedded Toloka emulator: a throw-away Airflow home whose DAGs
-# are dags_examples/, the toloka_shoes_quickstart DAG run with `airflow dags test` (its sensor is
-# deferrable; `dags test` runs the trigger inline), then what exists afterwards, read back from the API.
+# The main job, end to end, on the embedded Toloka emulator with simulated tolokers: a throw-away
+# Airflow home whose DAGs are dags_examples/, the toloka_shoes_quickstart DAG run with `airflow dags test`
+# (upload, open, labeling, review, aggregation; its sensors are deferrable and `dags test` runs the
+# triggers inline), then what exists afterwards, the first aggregated labels and their accuracy
+# against the emulator's hidden ground truth.
 # Usage: scripts/demo.sh [number of tasks, default 100]
 #        scripts/demo.sh --ui [--port N]   the real stack (api-server, scheduler, dag-processor,
 #        triggerer) with the example DAGs and the emulator, to click through until Ctrl-C
@@ -22,6 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 python -m airflow_provider_toloka.testing.emulator --host 127.0.0.1 --port 0 --operation-delay 1 \
+  --simulate-tolokers --seed 1 \
   >"$work/emulator.out" 2>"$work/emulator.err" &
 emulator_pid=$!
 url=""
@@ -37,6 +40,7 @@ echo "== Toloka emulator at $url (pid $emulator_pid)"
 export AIRFLOW_HOME="$work/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags_examples"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW_VAR_TOLOKA_STAGING_URL="file://$work/staging"
 export AIRFLOW_CONN_TOLOKA_DEFAULT="{\"conn_type\": \"toloka\", \"password\": \"demo-api-key\", \"host\": \"$url\"}"
 
 echo "== airflow db migrate"
@@ -46,7 +50,7 @@ start=$(date +%s)
 if ! airflow dags test toloka_shoes_quickstart -c "{\"n_tasks\": $N_TASKS}" >"$work/dag.log" 2>&1; then
   tail -n 60 "$work/dag.log" >&2; exit 1
 fi
-grep -E "Project .* is ready|Pool .* is ready|Sent .* tasks|succeeded:|Pool .* is OPEN|DagRun Finished" "$work/dag.log" \
+grep -E "Project .* is ready|Pool .* is ready|Sent .* tasks|succeeded:|Pool .* is OPEN|Pool .* closed|'accepted'|'answered'|DagRun Finished" "$work/dag.log" \
   | sed -E 's/^[^ ]+ \[[a-z ]+\] //; s/ +\[airflow[^]]*\].*$//' || true
 echo "== the run took $(( $(date +%s) - start ))s; state read back from the API:"
-python scripts/demo_report.py "$url"
+python scripts/demo_report.py "$url" "$(find "$work/staging" -name '*.labels.jsonl' | head -n 1)"
