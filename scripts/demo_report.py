@@ -19,7 +19,7 @@ SHOWN_ROWS = 5
 
 
 def main(url: str, results: str | None = None) -> int:
-    """Print every project and pool at ``url`` and the results; 0 when each pool completed and every task has a label."""
+    """Print the projects and pools at ``url`` and the results; 0 when every pool completed, every task labeled."""
     client = TolokaClient(ClientConfig(token="demo-api-key", base_url=url))
     ok = True
     pool_ids = []
