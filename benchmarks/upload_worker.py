@@ -4,9 +4,11 @@ Modes:
 
 * ``ours``: ``TolokaClient.create_tasks`` (async mode, batches of 10,000, deterministic operation
   ids, ``wait=True``), with or without local validation;
-* ``raw``: the ceiling: the same task dicts, ``json.dumps`` of each batch posted with one
-  ``requests.Session`` to ``POST /api/v1/tasks?async_mode=true&operation_id=...``, then every
-  operation polled the way ``TolokaClient.wait_operation`` polls; no validation, no models.
+* ``raw``: the ceiling: the same task dicts in the same batches as the client's (by count and by
+  the API's request size limit; the split is computed before the measurement), ``json.dumps`` of
+  each batch once, posted with one ``requests.Session`` to
+  ``POST /api/v1/tasks?async_mode=true&operation_id=...``, then every operation polled the way
+  ``TolokaClient.wait_operation`` polls; no validation, no models.
 
 Sources: ``gen`` (a generator building the dicts), ``list`` (the same dicts built in a list before the
 measurement starts: the upload alone) or ``jsonl`` (a file, parsed line by line: ``files.iter_task_file``
@@ -21,10 +23,11 @@ import json
 import sys
 import time
 import uuid
+from itertools import islice
 from typing import Any
 
 from benchmarks.measure import Meter, emit
-from benchmarks.tasks import BATCH_SIZE, TOKEN, batched, generate, iter_jsonl_dicts
+from benchmarks.tasks import BATCH_SIZE, TOKEN, generate, iter_jsonl_dicts
 
 
 def source_of(options: dict[str, Any], ours: bool) -> Any:
@@ -80,6 +83,14 @@ def wait_raw(session: Any, api: str, operation_id: str, poll_interval: float = 5
         pause = min(pause * 2, poll_interval)
 
 
+def batch_plan(options: dict[str, Any]) -> list[int]:
+    """How many tasks each request of the client's upload holds (split by count and by size)."""
+    from airflow_provider_toloka.client.batching import TaskBatcher
+
+    batcher = TaskBatcher(batch_size=options.get("batch_size") or BATCH_SIZE, pool_id=options["pool_id"])
+    return [batch.count for batch in batcher.batches(source_of(options, ours=False))]
+
+
 def run_raw(options: dict[str, Any]) -> dict[str, Any]:
     import requests
 
@@ -87,10 +98,13 @@ def run_raw(options: dict[str, Any]) -> dict[str, Any]:
     session = requests.Session()
     session.headers.update({"Authorization": f"ApiKey {TOKEN}", "Content-Type": "application/json"})
     session.get(f"{api}/requester", timeout=(10, 120)).raise_for_status()
+    plan = batch_plan(options)
     tasks = source_of(options, ours=False)
     meter = Meter().start()
     operation_ids, sent = [], 0
-    for chunk in batched(iter(tasks), options.get("batch_size") or BATCH_SIZE):
+    stream = iter(tasks)
+    for size in plan:
+        chunk = list(islice(stream, size))
         operation_id = str(uuid.uuid4())
         response = session.post(
             f"{api}/tasks",
@@ -98,7 +112,7 @@ def run_raw(options: dict[str, Any]) -> dict[str, Any]:
             data=json.dumps(chunk).encode(),
             timeout=(10, 120),
         )
-        if response.status_code != 202:
+        if response.status_code not in (201, 202):
             raise RuntimeError(f"POST /tasks answered {response.status_code}: {response.text[:500]}")
         operation_ids.append(response.json()["id"])
         sent += len(chunk)
