@@ -17,7 +17,7 @@ from airflow_provider_toloka.client.http import decode_body, is_tls_failure, net
 from airflow_provider_toloka.client.logger import LoggerLike
 from airflow_provider_toloka.client.models import Operation, Pool
 from airflow_provider_toloka.client.operations import OperationTracker
-from airflow_provider_toloka.client.pools import PoolProgress, PoolState
+from airflow_provider_toloka.client.pools import DEFAULT_SCAN_LIMIT, PoolProgress, PoolState
 from airflow_provider_toloka.client.retry import RetryState
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class AsyncTolokaClient:
                 return
             last_id = items[-1]["id"]
 
-    async def read_pool_state(self, pool_id: str, scan_limit: int = 200_000) -> PoolState:
+    async def read_pool_state(self, pool_id: str, scan_limit: int = DEFAULT_SCAN_LIMIT) -> PoolState:
         """Read what a wait for the pool needs (the async twin of ``TolokaClient.read_pool_state``)."""
         pool = await self.get_pool(pool_id)
         progress = None

@@ -28,6 +28,10 @@ CLOSE_REASON_HINTS = {
     "MANUAL": "the pool was closed by hand (add MANUAL to the done close reasons to accept that)",
 }
 
+#: Tasks and assignments counted per poll at most by default: beyond it the counts are lower bounds,
+#: and each poll stays a few requests whatever the pool's size.
+DEFAULT_SCAN_LIMIT = 50_000
+
 ASSIGNMENT_STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
 
 Verdict = Literal["pending", "done", "failed"]

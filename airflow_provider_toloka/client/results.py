@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_toloka.client.errors import TolokaConflictError, TolokaValidationError
 from airflow_provider_toloka.client.models import Operation
-from airflow_provider_toloka.client.pools import ASSIGNMENT_STATUSES, PoolProgress, PoolState
+from airflow_provider_toloka.client.pools import ASSIGNMENT_STATUSES, DEFAULT_SCAN_LIMIT, PoolProgress, PoolState
 
 if TYPE_CHECKING:
     from airflow_provider_toloka.client.http import HttpTransport
@@ -131,7 +131,9 @@ class PoolResultsMixin:
 
     # --- pool state ----------------------------------------------------------------------
 
-    def pool_progress(self, pool_id: str, scan_limit: int = 200_000, reward: float | None = None) -> PoolProgress:
+    def pool_progress(
+        self, pool_id: str, scan_limit: int = DEFAULT_SCAN_LIMIT, reward: float | None = None
+    ) -> PoolProgress:
         """Count the pool's tasks and its assignments by status, and what the accepted ones cost.
 
         Streams up to ``scan_limit`` tasks and as many assignments; beyond that the counts are lower
@@ -149,7 +151,7 @@ class PoolResultsMixin:
                 break
         return progress
 
-    def read_pool_state(self, pool_id: str, scan_limit: int = 200_000) -> PoolState:
+    def read_pool_state(self, pool_id: str, scan_limit: int = DEFAULT_SCAN_LIMIT) -> PoolState:
         """Read what a wait for the pool needs: status, close reason, ACTIVE assignments, counts.
 
         :param scan_limit: see :meth:`pool_progress`; 0 reads no counts.

@@ -137,7 +137,7 @@ class TolokaPoolSensor(TolokaHookMixin, BaseSensorOperator):
         *,
         pool_id: str,
         done_close_reasons: str | Sequence[str] = ("COMPLETED",),
-        scan_limit: int = 200_000,
+        scan_limit: int = 50_000,
         deferrable: bool = default_deferrable(),
         close_pool_on_kill: bool = False,
         **kwargs: Any,

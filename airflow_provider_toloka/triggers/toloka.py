@@ -195,7 +195,7 @@ class TolokaPoolTrigger(BaseTrigger):
         poll_interval: float = 60.0,
         end_time: float | None = None,
         done_close_reasons: list[str] | None = None,
-        scan_limit: int = 200_000,
+        scan_limit: int = 50_000,
         close_pool_on_kill: bool = False,
     ) -> None:
         super().__init__()
