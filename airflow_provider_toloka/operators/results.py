@@ -79,6 +79,8 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
         nothing to compare are accepted.
     :param min_accuracy: the share of correct answers below which an assignment is rejected.
     :param min_agreement: how many other tolokers must agree for their answer to be the reference.
+    :param per_toloker: judge each assignment by its toloker's accuracy over the whole pool (all
+        their submitted, accepted and rejected assignments) rather than by its own few answers.
     :param fields: the output fields compared (default: all).
     :param accept_comment: the public comment on accepted assignments (templated; optional).
     :param reject_comment: the public comment on rejected assignments (templated).
@@ -93,6 +95,7 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
         policy: str | Callable[[dict[str, Any]], Any] = "accept_all",
         min_accuracy: float = 0.8,
         min_agreement: int = 2,
+        per_toloker: bool = False,
         fields: Sequence[str] | None = None,
         accept_comment: str | None = None,
         reject_comment: str = "Too many answers differ from the correct ones",
@@ -102,6 +105,7 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
         self.policy = policy
         self.min_accuracy = min_accuracy
         self.min_agreement = min_agreement
+        self.per_toloker = per_toloker
         self.fields = fields
         self.accept_comment = accept_comment
         self.reject_comment = reject_comment
@@ -109,21 +113,19 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
     @fail_fast
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_toloka.client.errors import TolokaValidationError
-        from airflow_provider_toloka.client.review import POLICIES, AgreementIndex, policy_verdict
+        from airflow_provider_toloka.client.review import POLICIES, AccuracyScorer, policy_verdict
 
         client = self.hook.client
         if not callable(self.policy) and self.policy not in POLICIES:
             raise TolokaValidationError(f"Unknown review policy {self.policy!r}: use one of {', '.join(POLICIES)}")
         pool_id = object_id(self.pool_id, "pool_id")
-        agreement = None
-        if self.policy == "majority":
-            reviewed = client.iter_assignments(pool_id, ["SUBMITTED", "ACCEPTED", "REJECTED"])
-            agreement = AgreementIndex(self.min_agreement, self.fields).add_all(reviewed)
+        scorer = None
+        if self.policy in ("control_accuracy", "majority"):
+            scorer = AccuracyScorer(str(self.policy), self.fields, self.min_agreement, self.per_toloker)
+            scorer.learn(lambda: client.iter_assignments(pool_id, ["SUBMITTED", "ACCEPTED", "REJECTED"]))
         counts = {"accepted": 0, "rejected": 0, "already_reviewed": 0, "left": 0}
         for assignment in client.iter_assignments(pool_id, "SUBMITTED"):
-            verdict = policy_verdict(
-                self.policy, assignment, min_accuracy=self.min_accuracy, agreement=agreement, fields=self.fields
-            )
+            verdict = policy_verdict(self.policy, assignment, min_accuracy=self.min_accuracy, scorer=scorer)
             if verdict.accept is None:
                 counts["left"] += 1
                 continue

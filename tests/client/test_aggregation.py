@@ -6,7 +6,13 @@ import pytest
 
 from airflow_provider_toloka.client.aggregation import Answer, answers_of, crowdkit_aggregate, majority_vote
 from airflow_provider_toloka.client.errors import TolokaConfigError, TolokaValidationError
-from airflow_provider_toloka.client.review import AgreementIndex, Verdict, control_accuracy, policy_verdict
+from airflow_provider_toloka.client.review import (
+    AccuracyScorer,
+    AgreementIndex,
+    Verdict,
+    control_accuracy,
+    policy_verdict,
+)
 
 TASKS = [{"id": f"t{i}", "input_values": {"image": f"{i}.jpg"}} for i in range(3)]
 CONTROL = {"id": "g", "input_values": {"image": "g.jpg"}, "known_solutions": [{"output_values": {"result": "boots"}}]}
@@ -89,13 +95,32 @@ def test_agreement_compares_with_what_enough_others_answered():
 
 
 def test_policies_and_callables():
-    odd = assignment("d", ["sneakers", "other", "sneakers"])
-    index = AgreementIndex(2).add_all([*(assignment(u, ["boots", "other", "boots"]) for u in "abc"), odd])
+    pool = [
+        *(assignment(u, ["boots", "other", "boots"]) for u in "abc"),
+        assignment("d", ["sneakers", "other", "sneakers"]),
+    ]
+    odd = pool[-1]
+    majority = AccuracyScorer("majority", min_agreement=2).learn(lambda: pool)
     assert policy_verdict("accept_all", odd) == Verdict(True)
-    assert policy_verdict("majority", odd, agreement=index, min_accuracy=0.5).accept is False
-    assert policy_verdict("majority", odd, agreement=index, min_accuracy=0.3).accept is True
-    assert policy_verdict("control_accuracy", odd) == Verdict(True)  # nothing to check: accepted
+    assert policy_verdict("majority", odd, scorer=majority, min_accuracy=0.5).accept is False
+    assert policy_verdict("majority", odd, scorer=majority, min_accuracy=0.3).accept is True
+    control = AccuracyScorer("control_accuracy").learn(lambda: pool)
+    assert policy_verdict("control_accuracy", odd, scorer=control) == Verdict(True)  # nothing to check: accepted
     assert policy_verdict(lambda a: (False, "no"), odd) == Verdict(False, "no")
     assert policy_verdict(lambda a: None, odd) == Verdict(None)
     with pytest.raises(TolokaValidationError, match="accept_all"):
         policy_verdict("strict", odd)
+
+
+def test_per_toloker_accuracy_pools_a_tolokers_answers_across_assignments():
+    control = {**CONTROL, "id": "g"}
+    pool = [
+        assignment("a", ["x", "boots"], [TASKS[0], control]),  # right on the control task
+        {**assignment("a", ["y", "other"], [TASKS[1], {**control, "id": "g2"}]), "id": "a-a-2"},  # wrong
+        assignment("b", ["x"], TASKS[:1]),  # no control task at all
+    ]
+    per_assignment = AccuracyScorer("control_accuracy")
+    per_toloker = AccuracyScorer("control_accuracy", per_toloker=True).learn(lambda: pool)
+    assert [per_assignment.accuracy(a) for a in pool] == [1.0, 0.0, None]
+    assert [per_toloker.accuracy(a) for a in pool] == [0.5, 0.5, None]
+    assert policy_verdict("control_accuracy", pool[1], scorer=per_toloker, min_accuracy=0.5).accept is True

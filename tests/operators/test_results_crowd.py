@@ -52,9 +52,12 @@ def test_the_loop_labels_every_task_and_beats_the_tolokers_accuracy(toloka_conne
     assert summary["assignments"] == {"SUBMITTED": 150}  # 3 tasks a suite, overlap 3
 
     counts = TolokaReviewAssignmentsOperator(
-        task_id="review", pool_id=pool_id, policy="majority", min_agreement=2, min_accuracy=0.34
+        task_id="review", pool_id=pool_id, policy="majority", min_agreement=2, min_accuracy=0.6, per_toloker=True
     ).execute(make_context())
     assert counts["accepted"] + counts["rejected"] == 150 and counts["rejected"] > 0
+    rejected = {a["user_id"] for a in client.iter_assignments(pool_id, "REJECTED")}
+    accepted = {a["user_id"] for a in client.iter_assignments(pool_id, "ACCEPTED")}
+    assert rejected and not rejected & accepted  # judged per toloker: all of a toloker's work, or none
 
     path = tmp_path / "labels.jsonl"
     result = TolokaAggregateOperator(
