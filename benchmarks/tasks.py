@@ -37,6 +37,7 @@ def pool_body(project_id: str) -> dict[str, Any]:
         "will_expire": "2035-01-01T00:00:00",
         "reward_per_assignment": 0.01,
         "assignment_max_duration_seconds": 60,
+        "defaults": {"default_overlap_for_new_task_suites": 1, "default_overlap_for_new_tasks": 1},
     }
 
 

@@ -117,6 +117,8 @@ class TaskBatcher:
     :param already_present: task -> whether it is already in the API (then it is not sent, and
         counted in ``already_present_count``); called once per valid task, in input order, except
         while it is a bound method of an empty collection (such as ``TaskMultiset.take``).
+    :param index_tag: a field added to every task sent, holding its global index as a string (e.g.
+        ``__item_idx``: the API echoes such fields in the operation log); the input is not changed.
     """
 
     def __init__(
@@ -129,6 +131,7 @@ class TaskBatcher:
         skip_invalid_items: bool = False,
         source: str = "tasks",
         already_present: Callable[[dict[str, Any]], bool] | None = None,
+        index_tag: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -139,6 +142,7 @@ class TaskBatcher:
         self.skip_invalid_items = skip_invalid_items
         self.source = source
         self.already_present = already_present
+        self.index_tag = index_tag
         self.already_present_count = 0
         self.errors = ErrorLog()
 
@@ -281,19 +285,26 @@ class TaskBatcher:
                 piece, piece_indexes = self._not_present(valid[taken : taken + room], indexes[taken : taken + room])
                 taken += room
                 if not pending and len(piece) == size:  # the common case: a whole chunk is one batch
-                    for batch in self._fit(number, piece, piece_indexes):
+                    for batch in self._batches_of(number, piece, piece_indexes):
                         yield batch
                         number += 1
                     continue
                 pending.extend(piece)
                 pending_indexes.extend(piece_indexes)
                 if len(pending) == size:
-                    for batch in self._fit(number, pending, pending_indexes):
+                    for batch in self._batches_of(number, pending, pending_indexes):
                         yield batch
                         number += 1
                     pending, pending_indexes = [], []
         if pending:
-            yield from self._fit(number, pending, pending_indexes)
+            yield from self._batches_of(number, pending, pending_indexes)
+
+    def _batches_of(self, number: int, tasks: list[dict[str, Any]], indexes: Sequence[int]) -> list[Batch]:
+        """The batch (or batches, when split by size) of ``tasks``, tagged with their indexes if asked."""
+        tag = self.index_tag
+        if tag is not None:
+            tasks = [{**task, tag: str(index)} for task, index in zip(tasks, indexes, strict=True)]
+        return self._fit(number, tasks, indexes)
 
     def _fit(self, number: int, tasks: list[dict[str, Any]], indexes: Sequence[int]) -> list[Batch]:
         """The batch of ``tasks``, or its halves (recursively) while it is over the size limit.

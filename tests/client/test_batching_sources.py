@@ -98,3 +98,18 @@ def test_the_body_is_the_compact_json_of_the_tasks(value: Any) -> None:
     tasks = [{"pool_id": "7", "input_values": {"v": value}}]
     assert json.loads(encode(tasks)) == tasks
     assert encode(tasks) == json.dumps(tasks, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_an_index_tag_carries_each_tasks_global_index_without_changing_the_input() -> None:
+    tasks = _tasks([0, -1, 2, 3])
+    batcher = TaskBatcher(
+        batch_size=2,
+        pool_id="7",
+        validator_for=lambda pool: VALIDATOR,
+        skip_invalid_items=True,
+        index_tag="__item_idx",
+    )
+    sent = [task for batch in batcher.batches(tasks) for task in batch.tasks()]
+    assert [task["__item_idx"] for task in sent] == ["0", "2", "3"]
+    assert [task["input_values"]["n"] for task in sent] == [0, 2, 3]
+    assert all("__item_idx" not in task for task in tasks)
