@@ -349,7 +349,7 @@ def test_fresh_labels_run_the_report_dag_on_the_asset(stack, recorder, launched)
         assert summary["tasks"] == sum(summary["answers"].values()) > 0, summary
 
 
-def test_every_run_uploaded_its_tasks_exactly_once(stack, recorder, launched, toloka: TolokaClient):
+def test_every_run_uploaded_its_tasks_exactly_once_and_was_labeled(stack, recorder, launched, toloka: TolokaClient):
     print(f"State samples: {recorder.samples}, {recorder.sample_seconds / max(1, recorder.samples):.2f}s each")
     pools: dict[str, Launch] = {}
     for launch in launched["runs"].values():
@@ -364,4 +364,5 @@ def test_every_run_uploaded_its_tasks_exactly_once(stack, recorder, launched, to
         duplicates = [value for value, count in Counter(inputs).items() if count > 1]
         assert not duplicates, f"pool {pool_id} of {launch.run_id}: uploaded twice: {duplicates[:3]}"
         assert len(inputs) == launch.n_tasks, f"pool {pool_id} of {launch.run_id}"
-        assert toloka.get_pool(pool_id).status == "OPEN"
+        pool = toloka.get_pool(pool_id)
+        assert (pool.status, pool.last_close_reason) == ("CLOSED", "COMPLETED"), f"pool {pool_id} of {launch.run_id}"
