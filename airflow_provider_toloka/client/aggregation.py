@@ -46,12 +46,13 @@ class Aggregate:
     """The aggregated answer of one task.
 
     :param output_values: the answer on the aggregated fields.
-    :param confidence: the winning answer's share of votes (majority vote) or probability (crowd-kit).
+    :param confidence: the winning answer's share of votes (majority vote) or probability (crowd-kit,
+        Toloka); None when the method gives none (crowd-kit's KOS and MMSR).
     :param answers: how many answers the task had (None when unknown: server-side aggregation).
     """
 
     output_values: dict[str, Any]
-    confidence: float
+    confidence: float | None
     answers: int | None
 
 
@@ -141,15 +142,21 @@ def crowdkit_aggregate(method: str, answers: Iterable[Answer]) -> dict[str, Aggr
         return {}
     counts = frame.groupby("task").size()
     aggregator = getattr(aggregation, class_name)()
-    if hasattr(aggregator, "fit_predict_proba"):
-        proba = aggregator.fit_predict_proba(frame)
-        labels = proba.idxmax(axis=1)
-        confidences = proba.max(axis=1)
-    else:
-        labels = aggregator.fit_predict(frame)
-        confidences = None
+    try:
+        if hasattr(aggregator, "fit_predict_proba"):
+            proba = aggregator.fit_predict_proba(frame)
+            labels = proba.idxmax(axis=1)
+            confidences = proba.max(axis=1)
+        else:
+            labels = aggregator.fit_predict(frame)
+            confidences = None
+    except Exception as exc:  # a crowd-kit that does not work with the installed pandas or scikit-learn
+        raise TolokaConfigError(
+            f"crowd-kit's {class_name} failed ({type(exc).__name__}: {str(exc)[:300]}); "
+            "try another method, or versions of crowd-kit, pandas and scikit-learn that work together"
+        ) from exc
     aggregates = {}
     for task, label in labels.items():
-        confidence = float(confidences[task]) if confidences is not None else 1.0
+        confidence = float(confidences[task]) if confidences is not None else None
         aggregates[str(task)] = Aggregate(json.loads(label), confidence, int(counts[task]))
     return aggregates

@@ -29,6 +29,10 @@ ASSIGNMENT_FIELDS = ("assignment_id", "task_suite_id", "user_id", "status", "rew
 ASSIGNMENT_DATES = ("accepted", "rejected")
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def _statuses(value: Any) -> list[str]:
     if value is None:
         return []
@@ -330,7 +334,7 @@ class TolokaAggregateOperator(TolokaResultsOperator):
         self.log.info("Aggregating pool %s on Toloka with %s (operation %s)", pool_id, method, operation.id)
         client.wait_operation(operation.id, timeout=self.timeout)
         return {
-            str(item["task_id"]): Aggregate(item.get("output_values") or {}, float(item.get("confidence") or 0), None)
+            str(item["task_id"]): Aggregate(item.get("output_values") or {}, _number(item.get("confidence")), None)
             for item in client.iter_aggregated_solutions(operation.id)
         }
 

@@ -124,3 +124,25 @@ def test_per_toloker_accuracy_pools_a_tolokers_answers_across_assignments():
     assert [per_assignment.accuracy(a) for a in pool] == [1.0, 0.0, None]
     assert [per_toloker.accuracy(a) for a in pool] == [0.5, 0.5, None]
     assert policy_verdict("control_accuracy", pool[1], scorer=per_toloker, min_accuracy=0.5).accept is True
+
+
+@pytest.mark.parametrize(
+    ("method", "has_confidence"),
+    [("glad", True), ("one_coin_dawid_skene", True), ("mmsr", False)],
+)
+def test_other_crowdkit_methods_give_an_answer_per_task_and_a_confidence_when_they_have_one(method, has_confidence):
+    pytest.importorskip("crowdkit")
+    tasks = [{"id": f"t{i}"} for i in range(12)]
+    truth = ["boots" if i % 3 else "other" for i in range(12)]
+    pool = [assignment(f"g{j}", truth, tasks) for j in range(3)] + [assignment("n", ["sneakers"] * 12, tasks)]
+    result = crowdkit_aggregate(method, answers_of(pool))
+    assert [result[f"t{i}"].output_values["result"] for i in range(12)] == truth
+    assert all((aggregate.confidence is not None) == has_confidence for aggregate in result.values())
+
+
+def test_a_crowdkit_method_that_breaks_is_a_configuration_error(mocker):
+    """crowd-kit 1.4.2's Wawa and ZeroBasedSkill fail so with scikit-learn 1.9 (no __sklearn_tags__)."""
+    pytest.importorskip("crowdkit")
+    mocker.patch("crowdkit.aggregation.DawidSkene.fit_predict_proba", side_effect=AttributeError("no __sklearn_tags__"))
+    with pytest.raises(TolokaConfigError, match=r"crowd-kit's DawidSkene failed \(AttributeError: no __sklearn_tags__"):
+        crowdkit_aggregate("dawid_skene", [Answer("t", "w", '{"result": "a"}')])
