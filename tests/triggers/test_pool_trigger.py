@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 
+import pytest
 from crowd_seed import add_answers, make_tasks, open_with_a_task, set_close_reason
 
 from airflow_provider_toloka.triggers.toloka import TolokaPoolTrigger
@@ -54,3 +55,16 @@ def test_timeout_and_unknown_pool(toloka_conn, client, pool_id):
     assert event["status"] == "timeout" and pool_id in event["message"]
     (event,) = _events(TolokaPoolTrigger("987654", poll_interval=0.05))
     assert event["status"] == "error" and "DOES_NOT_EXIST" in event["message"]
+
+
+@pytest.mark.toloka_connection(backoff_base=0.01, max_attempts=2)
+def test_the_pool_trigger_rides_out_an_outage(toloka_connection, make_client, shoes_project, shoes_pool, capsys):
+    client = make_client(toloka_connection.url, toloka_connection.token)
+    pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
+    set_close_reason(toloka_connection.emulator, pool_id, "CLOSED", "COMPLETED")
+    toloka_connection.emulator.outage(1.5)
+    started = time.monotonic()
+    (event,) = _events(TolokaPoolTrigger(pool_id, poll_interval=0.3))
+    assert event["status"] == "success", event
+    assert time.monotonic() - started >= 1.0 and toloka_connection.emulator.fault_counts["OUTAGE"] >= 2
+    assert "Toloka is not answering" in capsys.readouterr().out
