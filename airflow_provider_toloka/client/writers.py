@@ -54,8 +54,12 @@ def _scalar(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
 
+def _is_local(path: FilePath) -> bool:
+    return isinstance(path, (str, os.PathLike)) and not hasattr(path, "open")
+
+
 def _open_binary(path: FilePath) -> IO[bytes]:
-    if isinstance(path, (str, os.PathLike)) and not hasattr(path, "open"):
+    if _is_local(path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")
     parent = getattr(path, "parent", None)
@@ -67,6 +71,9 @@ def _open_binary(path: FilePath) -> IO[bytes]:
 
 class RowWriter:
     """Writes rows to a file in the format of its extension; use as a context manager.
+
+    A local file is written under ``<name>.partial`` and renamed when complete, so readers never
+    see half a file; a failed write leaves no file behind.
 
     :param path: a local path or a path object (``ObjectStoragePath``).
     :param columns: the columns of .csv and .parquet files (flattened names); rows may lack some
@@ -83,6 +90,7 @@ class RowWriter:
         self._csv: Any = None
         self._parquet: Any = None
         self._buffer: list[dict[str, Any]] = []
+        self._partial = f"{os.fspath(path)}.partial" if _is_local(path) else None
         if self.format == "parquet":
             try:
                 import pyarrow  # noqa: F401
@@ -93,7 +101,7 @@ class RowWriter:
                 ) from None
 
     def __enter__(self) -> RowWriter:
-        self._handle = _open_binary(self.path)
+        self._handle = _open_binary(self._partial or self.path)
         if self.format != "parquet":
             self._text = io.TextIOWrapper(self._handle, encoding="utf-8", newline="")
         return self
@@ -159,22 +167,32 @@ class RowWriter:
         self._parquet.write_table(table)
         self._buffer = []
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
-            if self.format == "parquet":
-                if self._buffer or self._parquet is None:
-                    if self.columns is None:
-                        self.columns = []
-                    self._flush_parquet()
-                self._parquet.close()
-            elif self.format == "csv" and self._csv is None and self.columns:
-                self._header_only()
-            if self._text is not None:
-                self._text.flush()
-                self._text.detach()
+            if exc_type is None:
+                self._finish()
         finally:
             assert self._handle is not None
             self._handle.close()
+            if self._partial is not None:
+                if exc_type is None:
+                    os.replace(self._partial, self.path)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.remove(self._partial)
+
+    def _finish(self) -> None:
+        if self.format == "parquet":
+            if self._buffer or self._parquet is None:
+                if self.columns is None:
+                    self.columns = []
+                self._flush_parquet()
+            self._parquet.close()
+        elif self.format == "csv" and self._csv is None and self.columns:
+            self._header_only()
+        if self._text is not None:
+            self._text.flush()
+            self._text.detach()
 
     def _header_only(self) -> None:
         assert self._text is not None and self.columns is not None

@@ -275,6 +275,7 @@ class TolokaAggregateOperator(TolokaResultsOperator):
     @fail_fast
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_toloka.client.aggregation import is_control_task
+        from airflow_provider_toloka.client.errors import TolokaValidationError
         from airflow_provider_toloka.client.writers import RowWriter
         from airflow_provider_toloka.utils.outputs import output_file
 
@@ -282,6 +283,11 @@ class TolokaAggregateOperator(TolokaResultsOperator):
         method = str(self.method).strip()
         pool_id, project = self.pool_and_project(context)
         fields = list(self.fields or project.task_spec.output_spec)
+        unknown = [name for name in fields if name not in project.task_spec.output_spec]
+        if unknown:
+            raise TolokaValidationError(
+                f"fields {unknown} are not output fields of the pool's project: {list(project.task_spec.output_spec)}"
+            )
         aggregates = self.aggregate(pool_id, method, fields)
         columns = [
             "task_id",

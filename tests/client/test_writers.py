@@ -69,3 +69,16 @@ def test_a_row_with_unknown_columns_and_a_bad_extension_are_refused(tmp_path):
         w.write({"task_id": "a", "surprise": 1})
     with pytest.raises(TolokaValidationError, match=r"\.jsonl, \.csv or \.parquet"):
         output_format("out.xlsx")
+
+
+def test_a_local_file_appears_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "labels.jsonl"
+
+    def rows():
+        yield ROWS[0]
+        assert not path.exists() and (tmp_path / "labels.jsonl.partial").exists()  # written aside meanwhile
+        raise ConnectionError("the API went away")
+
+    with pytest.raises(ConnectionError), RowWriter(str(path)) as writer:
+        writer.write_all(rows())
+    assert list(tmp_path.iterdir()) == []

@@ -282,6 +282,10 @@ def test_bad_aggregation_arguments_fail_for_good(toloka_conn, labeled_pool, tmp_
             task_id="a", pool_id=pool_id, output_path=str(tmp_path / "x.jsonl"), method="mean"
         ).execute(make_context())
     assert isinstance(failure.value.__cause__, TolokaValidationError)
+    with pytest.raises(AirflowFailException, match=r"fields \['label'\] are not output fields .*\['result'\]"):
+        TolokaAggregateOperator(
+            task_id="a", pool_id=pool_id, output_path=str(tmp_path / "x.jsonl"), fields=["label"]
+        ).execute(make_context())
     with pytest.raises(AirflowFailException, match="WEIGHTED_DYNAMIC_OVERLAP needs answer_weight_skill_id"):
         TolokaAggregateOperator(
             task_id="a",
