@@ -80,7 +80,7 @@ def test_async_without_skip_fails_and_creates_nothing(api: Api, toloka_emulator:
     assert toloka_emulator.state.task_count(pool_id) == 0
     log = api.get(f"/operations/{operation['id']}/log").json()
     assert [line["success"] for line in log] == [False, False]
-    assert log[1]["output"]["input_values.image"]["code"] == "INVALID_TYPE"
+    assert log[1]["output"]["input_values.image"]["code"] == "STRING_EXPECTED"
 
 
 def test_operation_already_exists(api: Api, toloka_emulator: TolokaEmulator) -> None:

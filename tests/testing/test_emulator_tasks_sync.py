@@ -25,7 +25,7 @@ def test_sync_items_keyed_by_index_with_validation_errors(api: Api, toloka_emula
         "code": "VALUE_REQUIRED",
         "message": "Value must be present and not equal to null",
     }
-    assert errors["2"]["input_values.image"]["code"] == "INVALID_TYPE"
+    assert errors["2"]["input_values.image"]["code"] == "STRING_EXPECTED"
     assert errors["3"]["pool_id"]["code"] == "DOES_NOT_EXIST"
     assert api.get(f"/tasks/{created['id']}").json() == created
     assert toloka_emulator.state.task_count(pool_id) == 1
