@@ -162,15 +162,24 @@ def test_the_get_assignments_operator_writes_each_task_answer_once(
 def test_a_retried_export_rewrites_the_file_instead_of_appending(
     toloka_connection: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A try that gives up half way leaves a partial file; the retry's file has each row once."""
-    from airflow_provider_toloka.client.errors import TolokaApiError, TolokaNetworkError
+    """A try cut off half way (an outage outlasting its retries) leaves no file; the retry writes every row once."""
+    from airflow_provider_toloka.client.errors import TolokaNetworkError
     from airflow_provider_toloka.operators.results import TolokaGetAssignmentsOperator
-    from airflow_provider_toloka.testing.pytest_plugin import point_connection_at
 
     emulator = toloka_connection.emulator
     pool_id = seed_pool(emulator)
     expected = [(a["id"], task["id"]) for a in stored(emulator, pool_id) for task in a["tasks"]]
     path = tmp_path / "assignments.jsonl"
+    cut_at = len(expected) // 2
+    write = RowWriter.write
+
+    written = []
+
+    def write_then_cut_off(writer: RowWriter, row: dict[str, Any]) -> None:
+        write(writer, row)
+        written.append(row)
+        if writer.rows == cut_at:
+            emulator.outage(120)  # every request from now on is dropped, retries included
 
     def export() -> dict[str, Any]:
         operator = TolokaGetAssignmentsOperator(
@@ -178,12 +187,15 @@ def test_a_retried_export_rewrites_the_file_instead_of_appending(
         )
         return operator.execute(make_context())
 
-    point_connection_at(monkeypatch, emulator, max_attempts=1)  # the first try gives up at the first fault
-    with pytest.raises((TolokaApiError, TolokaNetworkError)):
+    monkeypatch.setattr(RowWriter, "write", write_then_cut_off)
+    with pytest.raises(TolokaNetworkError):
         export()
-    assert 0 < len(read_rows(path)) < len(expected), "the first try should stop half way"
+    assert cut_at <= len(written) < len(expected)
+    assert list(tmp_path.iterdir()) == [], "a cut-off export left a file behind"
 
-    point_connection_at(monkeypatch, emulator, backoff_base=0.001, max_attempts=12)
+    monkeypatch.setattr(RowWriter, "write", write)
+    emulator.outage(0)
     result = export()
+    assert_faults_met(emulator)
     assert [(row["assignment_id"], row["task_id"]) for row in read_rows(path)] == expected
     assert result["rows"] == len(expected)
