@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import common, dagparse, intake, sustained
+from benchmarks import common, dagparse, export, intake, sustained
 from benchmarks.tasks import TOKEN, write_jsonl
 
 TK_REQUIREMENTS = ["toloka-kit==1.2.3", "httpx<0.28", "cattrs<23"]
 DEFAULT_TK_VENV = common.ROOT / "benchmarks" / ".tk-venv"
-SECTIONS = ("upload", "sustained", "dagparse", "triggers", "intake")
+SECTIONS = ("upload", "sustained", "dagparse", "triggers", "intake", "export")
 #: Where the upload's tasks come from: a generator, a list built before the measurement, a JSONL file.
 SOURCES = ("gen", "list", "jsonl")
 
@@ -235,7 +235,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     for t in report.get("triggers", []):
         label = "shared SSL" if t["shared_ssl"] else "as is"
         add(f"trigger polls / expected max ({label})", t["polls"] / t["polls_expected_max"], 1.0, "max")
-    return checks
+    return checks + export.targets(report)
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -308,6 +308,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"\n6. Emulator intake: {i['tasks']:,} tasks at {i['tasks_per_s']:,.0f} tasks/s wall, "
             f"{i['tasks_per_emulator_cpu_s']:,.0f} tasks per emulator CPU second"
         )
+    export.print_section(report)
     print("\nTargets:")
     for t in report["targets"]:
         state = {True: "MET   ", False: "MISSED", None: "n/a   "}[t["met"]]
@@ -375,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     if "intake" in sections:
         log("emulator intake")
         report["intake"] = intake.measure(100_000 if quick else 1_000_000)
+    if "export" in sections:
+        report["export"] = export.measure(export.QUICK_SIZES if quick else export.DEFAULT_SIZES)
     report["targets"] = targets(report)
     report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     print_table(report)

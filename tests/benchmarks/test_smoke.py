@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import dagparse, intake, run, sustained
+from benchmarks import dagparse, export, intake, run, sustained
 
 
 def _positive(value: float) -> bool:
@@ -62,6 +62,24 @@ def test_emulator_intake() -> None:
     result = intake.measure(20_000, batch_size=5_000)
     assert result["tasks"] == 20_000
     assert _positive(result["tasks_per_s"]) and _positive(result["tasks_per_emulator_cpu_s"])
+
+
+def test_export_streams_every_assignment_into_the_file() -> None:
+    from airflow_provider_toloka.client.results import ASSIGNMENT_PAGE_SIZE
+
+    rows = export.measure((900,))
+    assert [(row["column"], row["format"]) for row in rows] == [
+        ("client", "jsonl"),
+        ("operator", "jsonl"),
+        ("operator", "csv"),
+    ]
+    for row in rows:
+        assert row["assignments"] == 900 and row["page_size"] == ASSIGNMENT_PAGE_SIZE
+        assert row["rows"] == (900 if row["column"] == "client" else 900 * export.TASKS_PER_ASSIGNMENT)
+        assert _positive(row["cpu_s"]) and _positive(row["wall_s"]) and _positive(row["file_mb"])
+        assert _positive(row["emulator_cpu_s"]) and row["peak_over_baseline_mb"] >= 0
+    grown = [{**row, "size": 10 * row["size"]} for row in rows]
+    assert [check["met"] for check in export.targets({"export": rows + grown})] == [True, True, True]
 
 
 @pytest.mark.parametrize("argv", [["--help"]])
