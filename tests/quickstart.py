@@ -58,5 +58,5 @@ SHOES_POOL: dict[str, Any] = {
         ],
     },
     "mixer_config": {"real_tasks_count": 3, "golden_tasks_count": 0, "training_tasks_count": 0},
-    "defaults": {"default_overlap_for_new_task_suites": 3},
+    "defaults": {"default_overlap_for_new_task_suites": 3, "default_overlap_for_new_tasks": 3},
 }

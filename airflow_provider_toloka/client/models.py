@@ -63,7 +63,7 @@ class Project(TolokaModel):
 
     id: str | None = None
     public_name: str = Field(min_length=1)
-    public_description: str = Field(min_length=1)
+    public_description: str | None = None
     public_instructions: str | None = None
     private_comment: str | None = None
     task_spec: TaskSpec
@@ -86,11 +86,19 @@ class Project(TolokaModel):
         return self
 
 
-class PoolDefaults(TolokaModel):
-    """Defaults of a pool for new tasks and task suites."""
+#: The highest overlap of a task, and of the pool defaults.
+MAX_OVERLAP = 30_000
 
-    default_overlap_for_new_task_suites: int | None = Field(default=None, ge=1)
-    default_overlap_for_new_tasks: int | None = Field(default=None, ge=1)
+
+class PoolDefaults(TolokaModel):
+    """Defaults of a pool for new task suites (required) and tasks.
+
+    Tasks uploaded with ``allow_defaults=false`` take ``default_overlap_for_new_tasks`` when they
+    have no ``overlap``; without it, every task must set its own.
+    """
+
+    default_overlap_for_new_task_suites: int = Field(ge=1, le=MAX_OVERLAP)
+    default_overlap_for_new_tasks: int | None = Field(default=None, ge=1, le=MAX_OVERLAP)
 
 
 class MixerConfig(TolokaModel):
@@ -107,11 +115,15 @@ class Pool(TolokaModel):
     id: str | None = None
     project_id: str = Field(min_length=1)
     private_name: str = Field(min_length=1)
-    may_contain_adult_content: bool
+    may_contain_adult_content: bool | None = None
     will_expire: datetime
     reward_per_assignment: float = Field(ge=0)
-    assignment_max_duration_seconds: int = Field(gt=0)
-    defaults: PoolDefaults | None = None
+    assignment_max_duration_seconds: int = Field(ge=5, le=2_147_483_647)
+    defaults: PoolDefaults
+    priority: int | None = Field(default=None, ge=0, le=100)
+    auto_accept_period_day: int | None = Field(default=None, ge=1, le=21)
+    auto_close_after_complete_delay_seconds: int | None = Field(default=None, ge=0, le=259_200)
+    type: str | None = None
     mixer_config: MixerConfig | None = None
     quality_control: dict[str, Any] | None = None
     filter: dict[str, Any] | None = None
@@ -135,7 +147,7 @@ class Task(TolokaModel):
     id: str | None = None
     pool_id: str | None = None
     input_values: dict[str, Any]
-    overlap: int | None = Field(default=None, ge=1)
+    overlap: int | None = Field(default=None, ge=1, le=MAX_OVERLAP)
     infinite_overlap: bool | None = None
     reserved_for: list[str] | None = None
     unavailable_for: list[str] | None = None
@@ -173,14 +185,41 @@ class Operation(TolokaModel):
         return self.status in ("SUCCESS", "FAIL")
 
 
+#: pydantic error type -> the API's validation code (anything else is INVALID_VALUE).
+_CODES = {
+    "missing": "VALUE_REQUIRED",
+    "greater_than": "VALUE_LESS_THAN_MIN",
+    "greater_than_equal": "VALUE_LESS_THAN_MIN",
+    "less_than": "VALUE_GREATER_THAN_MAX",
+    "less_than_equal": "VALUE_GREATER_THAN_MAX",
+    "string_type": "STRING_EXPECTED",
+    "string_too_short": "STRING_LENGTH_LESS_THAN_MIN",
+    "string_too_long": "STRING_LENGTH_GREATER_THAN_MAX",
+    "int_type": "INTEGER_EXPECTED",
+    "int_parsing": "INTEGER_EXPECTED",
+    "int_from_float": "INTEGER_EXPECTED",
+    "float_type": "FLOAT_EXPECTED",
+    "float_parsing": "FLOAT_EXPECTED",
+    "bool_type": "BOOLEAN_EXPECTED",
+    "bool_parsing": "BOOLEAN_EXPECTED",
+    "dict_type": "OBJECT_EXPECTED",
+    "model_type": "OBJECT_EXPECTED",
+    "model_attributes_type": "OBJECT_EXPECTED",
+    "list_type": "ARRAY_EXPECTED",
+    "datetime_type": "INVALID_DATE_TIME_SYNTAX",
+    "datetime_parsing": "INVALID_DATE_TIME_SYNTAX",
+    "datetime_from_date_parsing": "INVALID_DATE_TIME_SYNTAX",
+    "literal_error": "UNKNOWN_ENUM_VALUE",
+}
+
+
 def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, Error]:
     """Turn a pydantic ValidationError into Toloka's ``field path -> {code, message}``."""
     errors: dict[str, Error] = {}
     for item in exc.errors():
         path = ".".join(str(part) for part in item["loc"])
         path = f"{prefix}{path}" if path else prefix.rstrip(".") or "body"
-        code = "VALUE_REQUIRED" if item["type"] == "missing" else "INVALID_VALUE"
-        errors[path] = {"code": code, "message": item["msg"]}
+        errors[path] = {"code": _CODES.get(item["type"], "INVALID_VALUE"), "message": item["msg"]}
     return errors
 
 

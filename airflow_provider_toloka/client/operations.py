@@ -38,11 +38,24 @@ def totals(operations: Iterable[Operation]) -> dict[str, int]:
     return result
 
 
-def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[str]:
-    """Readable lines for the first failed items of an operation log.
+#: The tag the client adds to every task it uploads asynchronously: the task's index in the caller's input.
+#: The API keeps such ``__`` fields out of the task and echoes them in the operation log's ``input``
+#: (the official client tags its items with the same field), so a log line names the task it is about.
+ITEM_INDEX_TAG = "__item_idx"
 
-    Items with validation errors come first: in a failed batch the valid items are logged as
-    failed too ("not created"), and they must not hide the errors that made the batch fail.
+
+def item_index(log_item: dict[str, Any]) -> str:
+    """The caller's index of the task of one log line (from its tag), or ``?``."""
+    line_input = log_item.get("input")
+    index = line_input.get(ITEM_INDEX_TAG) if isinstance(line_input, dict) else None
+    return "?" if index is None else str(index)
+
+
+def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[str]:
+    """Readable lines for the first failed items of an operation log (``TASK_VALIDATE`` lines).
+
+    Lines with field errors come first: they are what made a batch fail, and other failed lines
+    (without field errors) must not hide them.
     """
     invalid: list[str] = []
     others: list[str] = []
@@ -52,7 +65,7 @@ def first_errors(log_items: Iterable[dict[str, Any]], limit: int = 3) -> list[st
         output = item.get("output") or {}
         # the API puts the field errors in ``output`` itself: {"input_values.x": {"code", "message"}}
         problems = output.get("validation_errors", output) if isinstance(output, dict) else None
-        where = (item.get("input") or {}).get("index", "?") if isinstance(item.get("input"), dict) else "?"
+        where = item_index(item)
         # field path -> {code, message}; a plain {"message": ...} (an item not created) is not one
         if isinstance(problems, dict) and problems and all(isinstance(v, dict) for v in problems.values()):
             invalid.append(f"item {where}: {format_errors(problems)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_toloka.client.config import RetryPolicy
@@ -15,6 +16,29 @@ WAITABLE_INTERVALS = frozenset({None, "MIN", "MINUTE", "SECOND"})
 #: A quota wait is lengthened by up to this fraction (at least half a second), at random, so that
 #: uploads that hit a quota together do not all come back at the same instant.
 QUOTA_JITTER = 0.25
+
+
+def quota_exhausted(interval: Any, headers: Any, body: Any, method: str, path: str) -> TolokaRateLimitError:
+    """The error for an HOUR or DAY quota: not waited out, and saying when the quota resets.
+
+    The reset time comes from ``Retry-After`` when the API sends it; an upload adds how much it had sent.
+    """
+    error = api_error_from_response(429, body, method, path)
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if retry_after is not None:
+        resets = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+        when = f"it resets in {retry_after:.0f}s, at {resets:%Y-%m-%d %H:%M:%S} UTC"
+    else:
+        when = f"it resets when the current {str(interval).lower()} is over"
+    return TolokaRateLimitError(
+        error.status,
+        error.code,
+        f"{error.message} (the {interval} quota is used up, not waited for: {when})",
+        error.request_id,
+        error.payload,
+        method,
+        path,
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -71,7 +95,7 @@ class RetryState:
             payload = body.get("payload") if isinstance(body, dict) else None
             interval = payload.get("interval") if isinstance(payload, dict) else None
             if interval not in WAITABLE_INTERVALS:
-                return None
+                raise quota_exhausted(interval, headers, body, method, path)
             retry_after = parse_retry_after(headers.get("Retry-After"))
             delay = retry_after if retry_after is not None else min(60.0, self.policy.backoff(self.failures + 1))
             delay += random.uniform(0.0, max(0.5, QUOTA_JITTER * delay))

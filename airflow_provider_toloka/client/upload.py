@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_toloka.client.batching import Batch, TaskBatcher, scoped_upload_key, upload_operation_id
-from airflow_provider_toloka.client.errors import TolokaConflictError, TolokaValidationError
+from airflow_provider_toloka.client.errors import TolokaConflictError, TolokaRateLimitError, TolokaValidationError
 from airflow_provider_toloka.client.files import is_reiterable
 from airflow_provider_toloka.client.models import Operation
+from airflow_provider_toloka.client.operations import ITEM_INDEX_TAG
 from airflow_provider_toloka.client.progress import UploadProgress
 from airflow_provider_toloka.client.resume import EarlierUpload, TaskMultiset, UploadReader
 from airflow_provider_toloka.client.validation import Error, InputValidator
@@ -49,6 +50,25 @@ class UploadResult:
     invalid_count: int = 0
     operations: list[Operation] = field(default_factory=list)
     tasks_already_present: int = 0
+
+
+def _with_upload_state(exc: TolokaRateLimitError, result: UploadResult, key: str | None) -> TolokaRateLimitError:
+    """``exc`` with what the upload had sent when a quota stopped it, and how to go on."""
+    again = (
+        "run it again with the same idempotency key once the quota has reset: it sends only the rest"
+        if key is not None
+        else "without an idempotency key, a new run sends everything again"
+    )
+    return TolokaRateLimitError(
+        exc.status,
+        exc.code,
+        f"{exc.message}. This upload had sent {result.tasks_sent} task(s) in {len(result.operation_ids)} "
+        f"operation(s) before; {again}",
+        exc.request_id,
+        exc.payload,
+        exc.method,
+        exc.path,
+    )
 
 
 def _flag(value: bool) -> str:
@@ -100,24 +120,84 @@ class TaskUploadMixin:
             already_present=already_present,
         )
 
+    def _pool_sets_task_overlap(self, pool_id: str) -> bool:
+        """Whether the pool has ``defaults.default_overlap_for_new_tasks`` (read once per pool, then cached)."""
+        cache: dict[str, bool] = self.__dict__.setdefault("_task_overlap_defaults", {})
+        known = cache.get(pool_id)
+        if known is None:
+            defaults = self.get_pool(pool_id).defaults
+            known = cache[pool_id] = bool(defaults and defaults.default_overlap_for_new_tasks)
+        return known
+
+    def _with_overlap_rule(
+        self,
+        tasks: Iterable[Any],
+        pool_id: str | None,
+        *,
+        allow_defaults: bool,
+        default_overlap: int | None,
+        tag: bool,
+        source: str,
+    ) -> Iterator[Any]:
+        """The tasks, checked for the API's overlap rule and, when ``tag``, tagged with their index.
+
+        With ``allow_defaults=False`` a task needs its own ``overlap`` unless ``default_overlap`` is
+        given or its pool has ``defaults.default_overlap_for_new_tasks``: the API refuses it otherwise.
+        The tag (:data:`~airflow_provider_toloka.client.operations.ITEM_INDEX_TAG`) lets failure
+        messages built from an operation log name the caller's index of each failed task.
+
+        :raises TolokaValidationError: for the first task without an overlap the API would require.
+        """
+        needs_overlap = not allow_defaults and default_overlap is None
+        if not needs_overlap and not tag:
+            yield from tasks
+            return
+        for index, task in enumerate(tasks):
+            if not isinstance(task, dict):
+                yield task  # the batcher names it
+                continue
+            bare = "input_values" not in task
+            if needs_overlap and (bare or "overlap" not in task):
+                task_pool = pool_id if pool_id is not None else task.get("pool_id")
+                if task_pool is not None and not self._pool_sets_task_overlap(str(task_pool)):
+                    raise TolokaValidationError(
+                        f"{source}[{index}] has no overlap, and pool {task_pool} has no "
+                        "defaults.default_overlap_for_new_tasks: with allow_defaults=False Toloka refuses it. "
+                        "Set overlap in every task, pass default_overlap, set the pool's "
+                        "default_overlap_for_new_tasks, or upload with allow_defaults=True (the pool's "
+                        "default_overlap_for_new_task_suites then applies). Nothing was sent",
+                        {str(index): {"overlap": {"code": "VALUE_REQUIRED", "message": "overlap is required"}}},
+                    )
+            if tag:
+                task = (
+                    {"input_values": task, ITEM_INDEX_TAG: str(index)} if bare else {**task, ITEM_INDEX_TAG: str(index)}
+                )
+            yield task
+
     def check_tasks(
         self,
         tasks: Iterable[Any],
         pool_id: str | None = None,
         *,
         default_overlap: int | None = None,
+        allow_defaults: bool = False,
         skip_invalid_items: bool = False,
         source: str = "tasks",
     ) -> int:
-        """Validate every task against its project's input_spec, sending nothing.
+        """Validate every task against its project's input_spec and the overlap rule, sending nothing.
 
+        :param allow_defaults: as in :meth:`create_tasks`: without it, a task needs an overlap (its own,
+            ``default_overlap`` or its pool's ``defaults.default_overlap_for_new_tasks``).
         :return: how many tasks would be sent (all, unless ``skip_invalid_items``).
         :raises TolokaValidationError: naming the first invalid task's index and fields.
         """
         batcher = self._batcher(
             pool_id, default_overlap=default_overlap, skip_invalid_items=skip_invalid_items, source=source
         )
-        return batcher.check(tasks)
+        checked = self._with_overlap_rule(
+            tasks, pool_id, allow_defaults=allow_defaults, default_overlap=default_overlap, tag=False, source=source
+        )
+        return batcher.check(checked)
 
     def create_tasks(
         self,
@@ -165,14 +245,21 @@ class TaskUploadMixin:
             raise TolokaValidationError(f"batch_size must be between 1 and {limit} in {mode} mode")
         if total is None and hasattr(tasks, "__len__"):
             total = len(tasks)  # type: ignore[arg-type]
+        check_overlap = validate  # validate=False sends the tasks as they are
         if validate and is_reiterable(tasks):
             # It can be read twice: check every task before the first request, not batch by batch.
             checked = self.check_tasks(
-                tasks, pool_id, default_overlap=default_overlap, skip_invalid_items=skip_invalid_items, source=source
+                tasks,
+                pool_id,
+                default_overlap=default_overlap,
+                allow_defaults=allow_defaults,
+                skip_invalid_items=skip_invalid_items,
+                source=source,
             )
             self.log.info("Checked %s valid task(s) from %s against the project's input_spec", checked, source)
             total = checked if total is None or skip_invalid_items else total
             validate = skip_invalid_items  # only to drop the invalid ones again while sending
+            check_overlap = False  # checked whole just now
         key = scoped_upload_key(idempotency_key, pool_id) if async_mode else None
         reader = UploadReader(cast("TolokaClient", self), key, pool_id, wait_timeout) if key is not None else None
         earlier = self._earlier_upload(reader) if reader is not None else EarlierUpload()
@@ -195,15 +282,26 @@ class TaskUploadMixin:
         result = UploadResult(operation_ids=[op.id for op in earlier.operations if op.status != "FAIL"])
         number = earlier.next_number
         progress = UploadProgress(self.log, total - len(present) if total and total > len(present) else total)
-        for batch in batcher.batches(tasks):
-            if async_mode:
-                operations, sent, number = self._submit_async(batch, params, reader, number, present)
-                result.operation_ids.extend(operation.id for operation in operations)
-            else:
-                self._submit_sync(batch, params, result)
-                sent = batch.count
-            result.tasks_sent += sent
-            progress.advance(batch.count)
+        outgoing = self._with_overlap_rule(
+            tasks,
+            pool_id,
+            allow_defaults=allow_defaults or not check_overlap,
+            default_overlap=default_overlap,
+            tag=async_mode,
+            source=source,
+        )
+        try:
+            for batch in batcher.batches(outgoing):
+                if async_mode:
+                    operations, sent, number = self._submit_async(batch, params, reader, number, present)
+                    result.operation_ids.extend(operation.id for operation in operations)
+                else:
+                    self._submit_sync(batch, params, result)
+                    sent = batch.count
+                result.tasks_sent += sent
+                progress.advance(batch.count)
+        except TolokaRateLimitError as exc:
+            raise _with_upload_state(exc, result, idempotency_key) from exc
         progress.finish()
         for index, problem in batcher.errors.errors.items():
             result.validation_errors.setdefault(index, problem)

@@ -18,12 +18,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_toloka.testing.errors import ApiError, error_body, validation_error
 from airflow_provider_toloka.testing.pages import add_pages
-from airflow_provider_toloka.testing.paging import ListQuery
+from airflow_provider_toloka.testing.paging import ListQuery, parse_int
 from airflow_provider_toloka.testing.state import MAX_ASYNC_TASKS, EmulatorState
+from airflow_provider_toloka.testing.timefmt import parse_time
 
 API_PREFIX = "/api/v1"
 AUTH_SCHEMES = ("oauth", "apikey")
 TRUE_VALUES = ("true", "1")
+#: The documented range filters of GET /tasks.
+TASK_RANGE_FIELDS = {"created": parse_time, "overlap": parse_int}
 FALSE_VALUES = ("false", "0")
 
 
@@ -65,13 +68,17 @@ def operation_id_param(params: Mapping[str, str]) -> str | None:
         ) from None
 
 
-async def json_body(request: Request) -> Any:
-    """The request body parsed as JSON (400 VALIDATION_ERROR when it is not)."""
-    raw = await request.body()
+def parse_json(raw: bytes) -> Any:
+    """A request body parsed as JSON (400 VALIDATION_ERROR, field code JSON_EXPECTED, when it is not)."""
     try:
         return json.loads(raw)
     except ValueError:
-        raise validation_error({"body": {"code": "INVALID_JSON", "message": "The body is not valid JSON"}}) from None
+        raise validation_error({"body": {"code": "JSON_EXPECTED", "message": "The body is not valid JSON"}}) from None
+
+
+async def json_body(request: Request) -> Any:
+    """The request body parsed as JSON (400 VALIDATION_ERROR when it is not)."""
+    return parse_json(await request.body())
 
 
 def make_authenticator(token: str | None):
@@ -108,7 +115,8 @@ def create_app(state: EmulatorState) -> FastAPI:
     @router.get("/projects")
     async def list_projects(request: Request) -> Response:
         params = request.query_params
-        return page_response(state.list_projects(ListQuery.from_params(params), params.get("status")))
+        query = ListQuery.from_params(params, sort_fields=("id", "created", "public_name", "private_comment"))
+        return page_response(state.list_projects(query, params.get("status"), params.get("owner")))
 
     @router.get("/projects/{project_id}")
     async def get_project(project_id: str) -> Response:
@@ -121,7 +129,11 @@ def create_app(state: EmulatorState) -> FastAPI:
     @router.get("/pools")
     async def list_pools(request: Request) -> Response:
         params = request.query_params
-        query = ListQuery.from_params(params)
+        query = ListQuery.from_params(
+            params,
+            sort_fields=("id", "created", "last_started"),
+            range_fields={"created": parse_time, "last_started": parse_time},
+        )
         return page_response(state.list_pools(query, params.get("project_id"), params.get("status")))
 
     @router.get("/pools/{pool_id}")
@@ -139,27 +151,37 @@ def create_app(state: EmulatorState) -> FastAPI:
     @router.post("/tasks")
     async def create_tasks(request: Request) -> Response:
         params = request.query_params
-        body = await json_body(request)
-        if isinstance(body, dict):
-            return json_response(state.create_task(body), 201)
-        if not isinstance(body, list):
-            raise validation_error({"body": {"code": "INVALID_TYPE", "message": "Send a task or an array of tasks"}})
+        raw = await request.body()
+        body = parse_json(raw)
+        if not isinstance(body, (dict, list)):
+            raise validation_error({"body": {"code": "OBJECT_EXPECTED", "message": "Send a task or an array of tasks"}})
+        allow_defaults = bool_param(params, "allow_defaults")
         skip_invalid_items = bool_param(params, "skip_invalid_items")
         if not bool_param(params, "async_mode"):
-            return json_response(state.create_tasks_sync(body, skip_invalid_items), 201)
+            if isinstance(body, dict):
+                return json_response(state.create_task(body, allow_defaults), 201)
+            return json_response(state.create_tasks_sync(body, skip_invalid_items, allow_defaults, len(raw)), 201)
         operation = state.create_tasks_async(
-            body,
-            allow_defaults=bool_param(params, "allow_defaults"),
+            body if isinstance(body, list) else [body],
+            allow_defaults=allow_defaults,
             skip_invalid_items=skip_invalid_items,
             open_pool=bool_param(params, "open_pool"),
             operation_id=operation_id_param(params),
+            body_size=len(raw),
         )
-        return json_response(operation, 202)
+        return json_response(operation, 201)
 
     @router.get("/tasks")
     async def list_tasks(request: Request) -> Response:
         params = request.query_params
-        query = ListQuery.from_params(params, max_limit=MAX_ASYNC_TASKS)
+        query = ListQuery.from_params(params, max_limit=MAX_ASYNC_TASKS, range_fields=TASK_RANGE_FIELDS)
+        overlap = params.get("overlap")
+        if overlap is not None:  # overlap=N is overlap_gte=N and overlap_lte=N
+            query = ListQuery.from_params(
+                {**params, "overlap_gte": overlap, "overlap_lte": overlap},
+                max_limit=MAX_ASYNC_TASKS,
+                range_fields=TASK_RANGE_FIELDS,
+            )
         return page_response(state.list_tasks(query, params.get("pool_id")))
 
     @router.get("/tasks/{task_id}")
@@ -169,7 +191,12 @@ def create_app(state: EmulatorState) -> FastAPI:
     @router.get("/operations")
     async def list_operations(request: Request) -> Response:
         params = request.query_params
-        query = ListQuery.from_params(params, sort_fields=("id", "submitted", "created"))
+        query = ListQuery.from_params(
+            params,
+            max_limit=500,
+            sort_fields=("id", "submitted", "finished"),
+            range_fields={"submitted": parse_time, "finished": parse_time},
+        )
         return page_response(state.list_operations(query, params.get("type"), params.get("status")))
 
     @router.get("/operations/{operation_id}")

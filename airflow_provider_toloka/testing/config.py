@@ -15,11 +15,16 @@ OPTION_HELP = {
     "token": "required token (default: any non-empty token)",
     "operation_delay": "seconds an async operation takes, PENDING -> RUNNING -> done",
     "fail_rate": "fraction of requests failing with 500, 503 or a dropped connection",
-    "rps": "requests per second before 429 (default: unlimited)",
+    "rps": "requests per second before 429 (0: unlimited)",
     "seed": "seed of the fault injection (default: random)",
     "projects_per_minute": "project creations per quota window",
+    "projects_per_day": "project creations per day window (-1: unlimited)",
+    "pools_per_minute": "pool creations per quota window",
+    "pools_per_day": "pool creations per day window (-1: unlimited)",
     "tasks_per_minute": "tasks per quota window (sync and async requests)",
+    "tasks_per_day": "tasks per day window (-1: unlimited)",
     "quota_window": "quota window in seconds (fixed window)",
+    "day_window": "day quota window in seconds (fixed window)",
     "simulate_tolokers": "simulated tolokers answer the tasks of OPEN pools",
     "toloker_count": "number of simulated tolokers",
     "toloker_accuracy": "mean accuracy of the simulated tolokers (each gets its own around it)",
@@ -37,11 +42,16 @@ class EmulatorConfig:
     :param token: when set, the ``Authorization`` token must equal it (any non-empty token otherwise).
     :param operation_delay: seconds an asynchronous operation takes (PENDING -> RUNNING -> SUCCESS/FAIL).
     :param fail_rate: fraction of requests that fail (500, 503 or a dropped connection, split evenly).
-    :param rps: requests allowed per second before 429 TOO_MANY_REQUESTS (None: unlimited).
+    :param rps: requests allowed per second before 429 TOO_MANY_REQUESTS (300 as in the API; None or 0: unlimited).
     :param seed: seed of the fault injection random generator (None: not reproducible).
     :param projects_per_minute: project creations allowed per quota window.
+    :param projects_per_day: project creations allowed per day window (-1: unlimited).
+    :param pools_per_minute: pool creations allowed per quota window.
+    :param pools_per_day: pool creations allowed per day window (-1: unlimited).
     :param tasks_per_minute: tasks (of accepted POST /tasks requests) allowed per quota window.
+    :param tasks_per_day: tasks allowed per day window (-1: unlimited).
     :param quota_window: length of the quota window in seconds (60 as in the API; shorter in tests).
+    :param day_window: length of the day quota window in seconds (86,400 as in the API).
     :param simulate_tolokers: simulated tolokers take task suites from OPEN pools and answer them (``crowd.py``).
     :param toloker_count: number of simulated tolokers.
     :param toloker_accuracy: their mean accuracy, in [0, 1]; each toloker gets its own around it.
@@ -55,11 +65,16 @@ class EmulatorConfig:
     token: str | None = None
     operation_delay: float = 0.2
     fail_rate: float = 0.0
-    rps: float | None = None
+    rps: float | None = 300.0
     seed: int | None = None
     projects_per_minute: int = 20
-    tasks_per_minute: int = 100_000
+    projects_per_day: int = 100
+    pools_per_minute: int = 20
+    pools_per_day: int = 100
+    tasks_per_minute: int = 200_000
+    tasks_per_day: int = 4_000_000
     quota_window: float = 60.0
+    day_window: float = 86_400.0
     simulate_tolokers: bool = False
     toloker_count: int = 50
     toloker_accuracy: float = 0.8
@@ -73,12 +88,12 @@ class EmulatorConfig:
             raise ValueError(f"fail_rate must be within [0, 1], got {self.fail_rate}")
         if self.operation_delay < 0:
             raise ValueError(f"operation_delay must be >= 0, got {self.operation_delay}")
-        if self.rps is not None and self.rps <= 0:
-            raise ValueError(f"rps must be > 0, got {self.rps}")
-        if self.quota_window <= 0:
-            raise ValueError(f"quota_window must be > 0, got {self.quota_window}")
-        if self.projects_per_minute < 0 or self.tasks_per_minute < 0:
-            raise ValueError("quotas must be >= 0")
+        if self.rps is not None and self.rps < 0:
+            raise ValueError(f"rps must be >= 0, got {self.rps}")
+        if self.quota_window <= 0 or self.day_window <= 0:
+            raise ValueError(f"quota windows must be > 0, got {self.quota_window} and {self.day_window}")
+        if min(self.projects_per_minute, self.pools_per_minute, self.tasks_per_minute) < 0:
+            raise ValueError("minute quotas must be >= 0")
         if self.toloker_count < 0 or not 0.0 <= self.toloker_accuracy <= 1.0:
             raise ValueError("toloker_count must be >= 0 and toloker_accuracy within [0, 1]")
         if self.toloker_speed <= 0 or self.auto_accept_day_seconds <= 0 or self.fee_rate < 0:

@@ -127,7 +127,12 @@ class FaultMiddleware:
             if wait is not None:
                 message = f"Too many requests: more than {self._rps.limit:g} requests per second"
                 await send_error(
-                    send, 429, "TOO_MANY_REQUESTS", message, {"rps": self._rps.limit}, retry_after_header(wait)
+                    send,
+                    429,
+                    "TOO_MANY_REQUESTS",
+                    message,
+                    {"interval": "SECOND", "rps": self._rps.limit},
+                    retry_after_header(wait),
                 )
                 return
         kind = self.injector.draw()

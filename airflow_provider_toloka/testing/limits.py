@@ -50,3 +50,28 @@ class FixedWindow:
 def retry_after_header(wait: float) -> dict[str, str]:
     """The ``Retry-After`` header for a wait of ``wait`` seconds: whole seconds, at least 1."""
     return {"Retry-After": str(max(1, math.ceil(wait)))}
+
+
+class Quota:
+    """One API method's quotas: a fixed window per interval (``MIN``, ``HOUR``, ``DAY``), all counted together.
+
+    :param what: what is counted, for the messages (e.g. ``task creation``).
+    :param windows: interval name -> its window; a window with a negative limit is unlimited.
+    """
+
+    def __init__(self, what: str, windows: dict[str, FixedWindow]) -> None:
+        self.what = what
+        self.windows = {interval: window for interval, window in windows.items() if window.limit >= 0}
+
+    def exceeded(self, amount: float, now: float) -> tuple[str, FixedWindow, float] | None:
+        """The first interval ``amount`` more units would exceed, its window and the seconds until it resets."""
+        for interval, window in self.windows.items():
+            wait = window.check(amount, now)
+            if wait is not None:
+                return interval, window, wait
+        return None
+
+    def consume(self, amount: float, now: float) -> None:
+        """Count ``amount`` units in every window (call after ``exceeded`` returned None)."""
+        for window in self.windows.values():
+            window.consume(amount, now)

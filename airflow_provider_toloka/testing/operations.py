@@ -27,7 +27,7 @@ class Operation:
     :param submitted: POSIX time it was submitted.
     :param delay: seconds from submission to completion.
     :param parameters: the ``parameters`` object shown to clients.
-    :param details: the ``details`` object shown to clients (updated by the effect).
+    :param details: the ``details`` object shown to clients once finished (updated by the effect).
     :param succeeds: final status is SUCCESS when true, FAIL otherwise.
     :param effect: applied once when the operation finishes.
     """
@@ -101,7 +101,6 @@ class Operation:
             "status": status,
             "submitted": iso_utc(self.submitted),
             "parameters": self.parameters,
-            "details": self.details,
         }
         if status == "PENDING":
             body["progress"] = 0
@@ -112,6 +111,8 @@ class Operation:
             else:
                 body["finished"] = iso_utc(self.due)
                 body["progress"] = 100
+                if self.details:  # the counts are known once the operation has finished
+                    body["details"] = self.details
         return body
 
     def log(self, now: float) -> list[dict[str, Any]]:

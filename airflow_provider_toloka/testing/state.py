@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import threading
 import time
 import uuid
@@ -23,8 +24,16 @@ from airflow_provider_toloka.testing.batches import TaskBatch, check_items
 from airflow_provider_toloka.testing.config import EmulatorConfig
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.extended_state import ExtendedState
+from airflow_provider_toloka.testing.fields import (
+    POOL_FORM_FIELDS,
+    POOL_READ_ONLY_FIELDS,
+    PROJECT_FORM_FIELDS,
+    PROJECT_READ_ONLY_FIELDS,
+    unknown_field_errors,
+    writable,
+)
 from airflow_provider_toloka.testing.labeling import Labeling
-from airflow_provider_toloka.testing.limits import FixedWindow, retry_after_header
+from airflow_provider_toloka.testing.limits import FixedWindow, Quota, retry_after_header
 from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
 from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
 from airflow_provider_toloka.testing.tasks import TaskStore
@@ -33,6 +42,8 @@ from airflow_provider_toloka.testing.timefmt import iso_utc
 #: Most tasks in one synchronous / asynchronous POST /tasks request.
 MAX_SYNC_TASKS = 5_000
 MAX_ASYNC_TASKS = 100_000
+#: Most bytes of ``input_values`` in one POST /tasks request.
+MAX_REQUEST_INPUT_BYTES = 1_048_576
 
 REQUESTER_ID = "emulator-requester"
 OWNER = {"id": REQUESTER_ID, "myself": True, "company_id": "emulator-company"}
@@ -66,9 +77,9 @@ class EmulatorState:
         self._due_sequence = itertools.count()
         self.labeling = Labeling(self)  # assignments, crowd, balance, pools closing (testing/labeling.py)
         self._validators: dict[str, InputValidator] = {}
-        window = self.config.quota_window
-        self._project_quota = FixedWindow(self.config.projects_per_minute, window)
-        self._task_quota = FixedWindow(self.config.tasks_per_minute, window)
+        self._project_quota = self._make_quota("project creation", self.config.projects_per_minute)
+        self._pool_quota = self._make_quota("pool creation", self.config.pools_per_minute)
+        self._task_quota = self._make_quota("task creation", self.config.tasks_per_minute)
 
     # -- time ---------------------------------------------------------------------------
 
@@ -98,14 +109,28 @@ class EmulatorState:
         self._settle(now)
         return operation.to_json(now)
 
-    def _quota(self, quota: FixedWindow, amount: int, what: str, now: float) -> None:
-        wait = quota.check(amount, now)
-        if wait is not None:
+    def _make_quota(self, what: str, per_minute: int) -> Quota:
+        config = self.config
+        per_day = {
+            "project creation": config.projects_per_day,
+            "pool creation": config.pools_per_day,
+            "task creation": config.tasks_per_day,
+        }[what]
+        return Quota(
+            what, {"MIN": FixedWindow(per_minute, config.quota_window), "DAY": FixedWindow(per_day, config.day_window)}
+        )
+
+    @staticmethod
+    def _quota(quota: Quota, amount: int, now: float) -> None:
+        """Raise 429 TOO_MANY_REQUESTS (``payload.interval`` MIN or DAY) when ``amount`` more would exceed a quota."""
+        exceeded = quota.exceeded(amount, now)
+        if exceeded is not None:
+            interval, window, wait = exceeded
             raise ApiError(
                 429,
                 "TOO_MANY_REQUESTS",
-                f"Too many requests: {what} quota of {quota.limit:g} per {quota.window:g} s exceeded",
-                {"interval": "MIN", "limit": quota.limit, "window_seconds": quota.window},
+                f"Too many requests: {quota.what} quota of {window.limit:g} per {interval} exceeded",
+                {"interval": interval, "limit": window.limit, "window_seconds": window.window},
                 retry_after_header(wait),
             )
 
@@ -114,12 +139,15 @@ class EmulatorState:
     def create_project(self, body: Any) -> dict[str, Any]:
         """POST /projects: validate, count against the quota and store the project."""
         errors = project_errors(body)
+        if isinstance(body, dict):
+            errors.update(unknown_field_errors(body, PROJECT_FORM_FIELDS, PROJECT_READ_ONLY_FIELDS))
         if errors:
             raise validation_error(errors)
         with self._transaction() as now:
-            self._quota(self._project_quota, 1, "project creation", now)
+            self._quota(self._project_quota, 1, now)
             self._project_quota.consume(1, now)
-            project = {**body, "id": str(next(self._object_ids)), "status": "ACTIVE", "created": iso_utc(now)}
+            project = writable(body, PROJECT_FORM_FIELDS)
+            project.update(id=str(next(self._object_ids)), status="ACTIVE", created=iso_utc(now))
             project["owner"] = OWNER
             self.projects[project["id"]] = project
             return project
@@ -129,9 +157,13 @@ class EmulatorState:
         with self._transaction():
             return self._get(self.projects, "Project", project_id)
 
-    def list_projects(self, query: ListQuery, status: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-        """GET /projects."""
+    def list_projects(
+        self, query: ListQuery, status: str | None = None, owner: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """GET /projects (``owner`` is the requester's id: every project here is theirs)."""
         with self._transaction():
+            if owner is not None and owner != OWNER["id"]:
+                return [], False
             return page_objects(self.projects.values(), query, filters={"status": status}, id_key=numeric_id)
 
     @staticmethod
@@ -151,19 +183,26 @@ class EmulatorState:
     # -- pools --------------------------------------------------------------------------
 
     def create_pool(self, body: Any) -> dict[str, Any]:
-        """POST /pools; an unknown ``project_id`` is a 400 VALIDATION_ERROR (field code DOES_NOT_EXIST)."""
+        """POST /pools; an unknown ``project_id`` is a 400 VALIDATION_ERROR (field code ENTITY_DOES_NOT_EXIST).
+
+        The pool gets the API's defaults: ``type`` REGULAR, ``priority`` 0, ``status`` CLOSED, ``owner``, ``created``.
+        """
         errors = pool_errors(body)
+        if isinstance(body, dict):
+            errors.update(unknown_field_errors(body, POOL_FORM_FIELDS, POOL_READ_ONLY_FIELDS))
         if errors:
             raise validation_error(errors)
         project_id = str(body["project_id"])
         with self._transaction() as now:
             if project_id not in self.projects:
                 raise validation_error(
-                    {"project_id": field_error("DOES_NOT_EXIST", f"Project {project_id} does not exist")}
+                    {"project_id": field_error("ENTITY_DOES_NOT_EXIST", f"Project {project_id} does not exist")}
                 )
-            pool = {**body, "id": str(next(self._object_ids)), "project_id": project_id}
+            self._quota(self._pool_quota, 1, now)
+            self._pool_quota.consume(1, now)
+            pool = {"type": "REGULAR", "priority": 0, **writable(body, POOL_FORM_FIELDS)}
+            pool.update(id=str(next(self._object_ids)), project_id=project_id)
             pool.update(status="CLOSED", created=iso_utc(now), owner=OWNER)
-            pool.pop("last_close_reason", None)
             self.pools[pool["id"]] = pool
             return pool
 
@@ -232,31 +271,54 @@ class EmulatorState:
             task["created"] = created
         self.tasks.add(tasks)
 
-    def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /tasks with one task object: the created task (400 with its field errors otherwise)."""
+    def _check_request_size(self, items: list[Any], body_size: int, mode_limit: int, mode: str) -> None:
+        """413 for too many items, or for more than :data:`MAX_REQUEST_INPUT_BYTES` of input_values."""
+        if len(items) > mode_limit:
+            raise ApiError(
+                413,
+                "VALIDATION_ERROR",
+                f"Too many tasks: {len(items)} > {mode_limit} in a{mode} request"
+                + ("; use async_mode=true for bigger batches" if mode_limit == MAX_SYNC_TASKS else ""),
+                {"items": field_error("ARRAY_SIZE_GREATER_THAN_MAX", f"At most {mode_limit} items")},
+            )
+        if body_size > MAX_REQUEST_INPUT_BYTES:  # the body bounds the input_values: count only when it may be over
+            size = sum(len(json.dumps(item.get("input_values")).encode()) for item in items if isinstance(item, dict))
+            if size > MAX_REQUEST_INPUT_BYTES:
+                raise ApiError(
+                    413,
+                    "VALIDATION_ERROR",
+                    f"The input_values of the request are {size} bytes; at most {MAX_REQUEST_INPUT_BYTES} a request",
+                    {
+                        "input_values": field_error(
+                            "OBJECT_SIZE_BYTES_GREATER_THAN_MAX", f"At most {MAX_REQUEST_INPUT_BYTES} bytes"
+                        )
+                    },
+                )
+
+    def create_task(self, body: dict[str, Any], allow_defaults: bool = False) -> dict[str, Any]:
+        """POST /tasks with one task object (synchronous): the created task (400 with its field errors otherwise)."""
         with self._transaction() as now:
-            self._quota(self._task_quota, 1, "task creation", now)
-            _, errors = check_items([body], self._task_pools(), self._validator)
+            self._quota(self._task_quota, 1, now)
+            valid, errors = check_items([body], self._task_pools(), self._validator, allow_defaults)
             if errors:
                 raise validation_error(errors[0])
             self._task_quota.consume(1, now)
-            self._store_tasks([body], now)
-            return body
+            task = valid[0][1]
+            self._store_tasks([task], now)
+            return task
 
-    def create_tasks_sync(self, items: list[Any], skip_invalid_items: bool) -> dict[str, Any]:
+    def create_tasks_sync(
+        self, items: list[Any], skip_invalid_items: bool, allow_defaults: bool = False, body_size: int = 0
+    ) -> dict[str, Any]:
         """POST /tasks (synchronous): ``{"items": {index: task}, "validation_errors": {index: errors}}``.
 
-        :raises ApiError: 400 when too many items, or when any is invalid and ``skip_invalid_items`` is
-            false (nothing is created then); 429 over the task quota.
+        :raises ApiError: 413 when too many items or too many bytes, 400 when any is invalid and
+            ``skip_invalid_items`` is false (nothing is created then); 429 over the task quota.
         """
-        if len(items) > MAX_SYNC_TASKS:
-            raise validation_error(
-                {"items": field_error("TOO_MANY_ITEMS", f"At most {MAX_SYNC_TASKS} tasks in a synchronous request")},
-                f"Too many tasks: {len(items)} > {MAX_SYNC_TASKS}; use async_mode=true for bigger batches",
-            )
+        self._check_request_size(items, body_size, MAX_SYNC_TASKS, " synchronous")
         with self._transaction() as now:
-            self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = check_items(items, self._task_pools(), self._validator)
+            self._quota(self._task_quota, len(items), now)
+            valid, errors = check_items(items, self._task_pools(), self._validator, allow_defaults)
             error_payload = {str(index): problems for index, problems in errors.items()}
             if errors and not skip_invalid_items:
                 raise validation_error(error_payload, f"{len(errors)} of {len(items)} tasks are invalid")
@@ -272,17 +334,14 @@ class EmulatorState:
         skip_invalid_items: bool,
         open_pool: bool,
         operation_id: str | None,
+        body_size: int = 0,
     ) -> dict[str, Any]:
-        """POST /tasks?async_mode=true: a TASK.BATCH_CREATE operation.
+        """POST /tasks?async_mode=true (an array, or one task object): a TASK.BATCH_CREATE operation.
 
-        :raises ApiError: 400 when too many items, 409 OPERATION_ALREADY_EXISTS for a known
+        :raises ApiError: 413 when too many items or bytes, 409 OPERATION_ALREADY_EXISTS for a known
             ``operation_id`` (nothing created or counted), 429 over the task quota.
         """
-        if len(items) > MAX_ASYNC_TASKS:
-            raise validation_error(
-                {"items": field_error("TOO_MANY_ITEMS", f"At most {MAX_ASYNC_TASKS} tasks in an asynchronous request")},
-                f"Too many tasks: {len(items)} > {MAX_ASYNC_TASKS}",
-            )
+        self._check_request_size(items, body_size, MAX_ASYNC_TASKS, "n asynchronous")
         operation_id = operation_id or str(uuid.uuid4())
         with self._transaction() as now:
             if operation_id in self.operations:
@@ -292,14 +351,13 @@ class EmulatorState:
                     f"Operation {operation_id} already exists",
                     {"operation_id": operation_id},
                 )
-            self._quota(self._task_quota, len(items), "task creation", now)
-            valid, errors = check_items(items, self._task_pools(), self._validator)
+            self._quota(self._task_quota, len(items), now)
+            valid, errors = check_items(items, self._task_pools(), self._validator, allow_defaults)
             self._task_quota.consume(len(items), now)
             parameters = {
                 "allow_defaults": allow_defaults,
                 "skip_invalid_items": skip_invalid_items,
                 "open_pool": open_pool,
-                "async_mode": True,
             }
             details = {
                 "total_count": len(items),
@@ -362,7 +420,7 @@ class EmulatorState:
     def list_operations(
         self, query: ListQuery, kind: str | None = None, status: str | None = None
     ) -> tuple[list[dict[str, Any]], bool]:
-        """GET /operations (sorted by ``id`` or by ``submitted`` for ``created``)."""
+        """GET /operations: type and status (comma lists), submitted_* and finished_*; sort id, submitted, finished."""
         with self._transaction() as now:
             rendered = (operation.to_json(now) for operation in self.operations.values())
             return page_objects(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Any
 
-from airflow_provider_toloka.testing.paging import ListQuery
+from airflow_provider_toloka.testing.paging import ListQuery, page_objects, text_id
 
 
 def task_id(number: int) -> str:
@@ -86,6 +86,15 @@ class TaskStore:
         return len(tasks.ids) if tasks else 0
 
     def page(self, query: ListQuery, pool_id: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-        """One page of the tasks of ``pool_id`` (all tasks when None)."""
+        """One page of the tasks of ``pool_id`` (all tasks when None).
+
+        Sorting by ``id`` or ``created`` (the same order for tasks) with id bounds is O(limit + log n);
+        range filters (``created_*``, ``overlap*``) or mixed sort directions read the pool's tasks.
+        """
         tasks = self._all if pool_id is None else self._by_pool.get(pool_id)
-        return tasks.page(query) if tasks else ([], False)
+        if not tasks:
+            return [], False
+        directions = {descending for _, descending in query.sort_keys}
+        if query.ranges or len(directions) > 1:
+            return page_objects(tasks.tasks, query, id_key=text_id)
+        return tasks.page(query)

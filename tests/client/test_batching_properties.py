@@ -100,7 +100,9 @@ def test_api_item_errors_map_back_to_the_callers_indexes(
             tasks.append({"image": f"https://example.com/a/rather/long/path/to/{index}.jpg"})
         else:  # passes the local rule, refused by the API (no image)
             tasks.append({"picture": f"https://e/{index}"})
-    batcher = TaskBatcher(batch_size=size, pool_id=pool_id, validator_for=lambda pool: LOCAL, skip_invalid_items=True)
+    batcher = TaskBatcher(
+        batch_size=size, pool_id=pool_id, default_overlap=1, validator_for=lambda pool: LOCAL, skip_invalid_items=True
+    )
     result = UploadResult()
     for batch in batcher.batches(tasks):
         client._submit_sync(batch, SYNC, result)

@@ -11,7 +11,16 @@ NOT_CREATED = {"message": "Not created: the operation failed because of invalid 
 
 
 def line(index: int, output: Any, success: bool = False) -> dict[str, Any]:
-    return {"type": "TASK_CREATE", "success": success, "input": {"index": index}, "output": output}
+    """A log line of the documented shape: ``input`` is the item as sent, with the client's index tag."""
+    kind = "TASK_CREATE" if success else "TASK_VALIDATE"
+    item = {"pool_id": "1", "input_values": {"image": "x"}, "__item_idx": str(index)}
+    return {"type": kind, "success": success, "input": item, "output": output}
+
+
+def test_first_errors_without_the_tag_say_so() -> None:
+    untagged = {"type": "TASK_VALIDATE", "success": False, "input": {"pool_id": "1", "input_values": {}}}
+    untagged["output"] = {"input_values.image": {"code": "VALUE_REQUIRED", "message": "missing"}}
+    assert first_errors([untagged]) == ["item ?: input_values.image: VALUE_REQUIRED (missing)"]
 
 
 def test_first_errors_prefers_field_errors_in_either_shape() -> None:

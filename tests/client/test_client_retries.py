@@ -151,6 +151,26 @@ def test_hour_and_day_quotas_are_not_waited(interval: str) -> None:
         assert len(fake.requests) == 2
 
 
+def test_day_quota_stops_an_upload_saying_when_it_resets_and_what_was_sent(
+    make_client, shoes_project, shoes_pool
+) -> None:
+    with TolokaEmulator(operation_delay=0.0, tasks_per_day=250, day_window=3600.0) as emulator:
+        client = make_client(emulator.url, token="any")
+        pool = client.create_pool(shoes_pool(client.create_project(shoes_project).id))
+        started = time.monotonic()
+        with pytest.raises(TolokaRateLimitError) as caught:
+            client.create_tasks(
+                [{"image": f"https://e/{i}.jpg"} for i in range(600)], pool.id, batch_size=100, idempotency_key="day"
+            )
+        assert time.monotonic() - started < 5  # not waited for
+        assert caught.value.payload["interval"] == "DAY"
+        message = str(caught.value)
+        assert re.search(r"the DAY quota is used up, not waited for: it resets in 3[56][0-9]{2}s, at 20", message)
+        assert "This upload had sent 200 task(s) in 2 operation(s) before" in message
+        assert "same idempotency key" in message
+        assert emulator.state.task_count(pool.id) == 200
+
+
 def test_minute_quota_beyond_the_quota_wait_budget_gives_up() -> None:
     from airflow_provider_toloka.client.client import TolokaClient
 

@@ -11,7 +11,7 @@ __all__ = ["SHOES_PROJECT", "TOKEN", "Api", "pool_body", "task"]
 
 
 def pool_body(project_id: str, **extra: Any) -> dict[str, Any]:
-    """A valid pool body for ``project_id``."""
+    """A valid pool body for ``project_id``; its tasks get overlap 1 unless they set one."""
     return {
         "project_id": project_id,
         "private_name": "Shoes pool",
@@ -19,6 +19,7 @@ def pool_body(project_id: str, **extra: Any) -> dict[str, Any]:
         "will_expire": "2030-01-01T00:00:00",
         "reward_per_assignment": 0.02,
         "assignment_max_duration_seconds": 60,
+        "defaults": {"default_overlap_for_new_task_suites": 1, "default_overlap_for_new_tasks": 1},
         **extra,
     }
 

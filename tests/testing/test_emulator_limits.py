@@ -48,7 +48,7 @@ def test_task_quota_counts_sync_and_async_and_refuses_whole_requests() -> None:
         assert int(too_many.headers["Retry-After"]) >= 1
         assert emulator.state.task_count(pool_id) == 3
         assert emulator.state.operations == {}
-        assert api.post("/tasks", json=[task(pool_id)] * 2, params={"async_mode": "true"}).status_code == 202
+        assert api.post("/tasks", json=[task(pool_id)] * 2, params={"async_mode": "true"}).status_code == 201
         assert api.post("/tasks", json=task(pool_id)).status_code == 429
         assert emulator.state.task_count(pool_id) == 5
 
@@ -67,5 +67,5 @@ def test_requests_per_second_limit() -> None:
         assert 429 in statuses
         assert refused is not None
         assert refused.json()["code"] == "TOO_MANY_REQUESTS"
-        assert "interval" not in refused.json()["payload"]
+        assert refused.json()["payload"]["interval"] == "SECOND"
         assert refused.headers["Retry-After"] == "1"

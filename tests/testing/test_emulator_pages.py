@@ -158,11 +158,11 @@ def test_operation_page_follows_an_upload(emulator: TolokaEmulator, api: Api) ->
     assert "PENDING" in running.text or "RUNNING" in running.text
     assert running.progress[0] < 100
     assert "Finished" not in running.text
-    assert "total_count 3" in running.text
 
     finished(api, operation_id)
     done = open_page(emulator, path)
     assert "Status SUCCESS" in done.text
+    assert "total_count 3" in done.text
     assert done.progress == [100]
     assert "100% done" in done.text
     assert "Submitted" in done.text and "Finished" in done.text

@@ -40,7 +40,8 @@ def test_project_validation_error(api: Api) -> None:
     assert error["payload"]["task_spec.input_spec.image.type"]["code"] == "VALUE_NOT_ALLOWED"
     missing = api.post("/projects", json={"public_name": "only a name"})
     assert missing.status_code == 400
-    assert "public_description" in missing.json()["payload"]
+    assert missing.json()["payload"]["task_spec"]["code"] == "VALUE_REQUIRED"
+    assert "public_description" not in missing.json()["payload"]  # optional in ProjectFormV1
 
 
 def test_invalid_json_is_validation_error(api: Api) -> None:
@@ -84,7 +85,7 @@ def test_pool_of_unknown_project(api: Api) -> None:
     response = api.post("/pools", json=pool_body("424242"))
     assert response.status_code == 400
     assert response.json()["code"] == "VALIDATION_ERROR"
-    assert response.json()["payload"]["project_id"]["code"] == "DOES_NOT_EXIST"
+    assert response.json()["payload"]["project_id"]["code"] == "ENTITY_DOES_NOT_EXIST"
 
 
 def test_list_projects_sort_filter_and_paging(api: Api) -> None:
