@@ -21,7 +21,7 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import pytest
-from quickstart import SHOES_POOL, SHOES_PROJECT, TOKEN
+from quickstart import SHOES_POOL, SHOES_PROJECT, TOKEN, UNLIMITED_QUOTAS
 
 from airflow_provider_toloka.client.client import TolokaClient
 from airflow_provider_toloka.client.config import ClientConfig, RetryPolicy
@@ -67,7 +67,7 @@ def token() -> str:
 @pytest.fixture(scope="session")
 def toloka_emulator_options() -> dict[str, Any]:
     """The plugin's emulators in these tests: token TOKEN, fast operations, quotas out of the way."""
-    return {"token": TOKEN, "operation_delay": 0.05, "projects_per_minute": 100_000}
+    return {"token": TOKEN, "operation_delay": 0.05, **UNLIMITED_QUOTAS}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,16 @@ from typing import Any
 #: The token of the tests' emulators (distinctive, so tests can check that it never leaks into logs).
 TOKEN = "tok-SECRET-5f3a9c1e"
 
+#: Emulator options lifting the creation quotas (20 projects and pools a minute, 100 a day, as in the API)
+#: for emulators that many tests share; the quotas themselves are tested with emulators of their own.
+UNLIMITED_QUOTAS: dict[str, int] = {
+    "projects_per_minute": 100_000,
+    "projects_per_day": -1,
+    "pools_per_minute": 100_000,
+    "pools_per_day": -1,
+    "tasks_per_day": -1,
+}
+
 SHOES_PROJECT: dict[str, Any] = {
     "public_name": "Categories of shoes",
     "public_description": "Look at the picture and determine the category of shoes",

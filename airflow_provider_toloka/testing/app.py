@@ -1,7 +1,7 @@
 """FastAPI routes of the emulated Toloka API (``/api/v1``).
 
 Bodies are parsed with ``json.loads`` and answers are pre-serialized JSON: no per-task pydantic
-work on the hot path. Errors are always ``{"request_id", "code", "message", "payload"}``.
+work on the hot path. Errors are ``{"request_id", "code", "message"}`` plus ``payload`` when there are details.
 """
 
 from __future__ import annotations

@@ -38,8 +38,10 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, payload: Any = None) -> bytes:
-    """Serialize one error answer with a fresh ``request_id``."""
-    body = {"request_id": uuid.uuid4().hex, "code": code, "message": message, "payload": payload}
+    """Serialize one error answer with a fresh ``request_id`` (a UUID); ``payload`` only when there is one."""
+    body: dict[str, Any] = {"request_id": str(uuid.uuid4()), "code": code, "message": message}
+    if payload is not None:
+        body["payload"] = payload
     return json.dumps(body).encode()
 
 

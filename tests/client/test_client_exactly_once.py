@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from quickstart import UNLIMITED_QUOTAS
 
 from airflow_provider_toloka.client.client import IDEMPOTENCY_METADATA_KEY, TolokaClient
 from airflow_provider_toloka.testing import TolokaEmulator
@@ -17,7 +18,7 @@ TASKS = 2_000
 @pytest.fixture(scope="module", params=[20240601, 7, 4242])
 def faulty(request: pytest.FixtureRequest) -> Iterator[TolokaEmulator]:
     seed = request.param
-    with TolokaEmulator(fail_rate=0.3, seed=seed, operation_delay=0.02, projects_per_minute=1000) as emulator:
+    with TolokaEmulator(fail_rate=0.3, seed=seed, operation_delay=0.02, **UNLIMITED_QUOTAS) as emulator:
         yield emulator
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from quickstart import TOKEN
+from quickstart import TOKEN, UNLIMITED_QUOTAS
 
 from airflow_provider_toloka.client.batching import scoped_upload_key
 from airflow_provider_toloka.client.client import TolokaClient
@@ -63,7 +63,7 @@ class Worker:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(token=TOKEN, operation_delay=0.2, projects_per_minute=1000, lifetime=300) as process:
+    with EmulatorProcess(token=TOKEN, operation_delay=0.2, **UNLIMITED_QUOTAS, lifetime=300) as process:
         yield process
 
 

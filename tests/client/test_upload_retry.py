@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+from quickstart import UNLIMITED_QUOTAS
 
 from airflow_provider_toloka.client.batching import scoped_upload_key, upload_operation_id
 from airflow_provider_toloka.client.client import TolokaClient, UploadResult
@@ -135,7 +136,7 @@ def test_skipped_invalid_items_are_tried_again_and_the_created_ones_are_not(clie
 
 
 def test_a_retry_waits_for_running_operations_of_earlier_tries(make_client, shoes_project, shoes_pool) -> None:
-    with TolokaEmulator(operation_delay=1.0, projects_per_minute=1000) as slow:
+    with TolokaEmulator(operation_delay=1.0, **UNLIMITED_QUOTAS) as slow:
         client = make_client(slow.url, token="any")
         pool_id = client.create_pool(shoes_pool(client.create_project(shoes_project).id)).id
         client.create_tasks(rows(range(20)), pool_id, idempotency_key="k", batch_size=5)  # running, not waited for

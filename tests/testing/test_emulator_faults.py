@@ -6,6 +6,7 @@ from collections import Counter
 
 import requests
 from emulator_helpers import SHOES_PROJECT, TOKEN, Api
+from quickstart import UNLIMITED_QUOTAS
 
 from airflow_provider_toloka.testing import TolokaEmulator
 
@@ -60,7 +61,7 @@ def test_error_bodies_and_no_faults_without_rate() -> None:
 
 
 def test_dropped_request_was_processed() -> None:
-    with TolokaEmulator(token=TOKEN, fail_rate=1.0, seed=11, projects_per_minute=1000) as emulator:
+    with TolokaEmulator(token=TOKEN, fail_rate=1.0, seed=11, **UNLIMITED_QUOTAS) as emulator:
         api = Api(emulator.api_url)
         seen = Counter(outcome(api, "/projects", json=SHOES_PROJECT) for _ in range(30))
         assert seen["DROPPED"] > 0 and seen["500"] + seen["503"] > 0
