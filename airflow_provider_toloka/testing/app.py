@@ -174,6 +174,8 @@ def create_app(state: EmulatorState) -> FastAPI:
     @router.get("/tasks")
     async def list_tasks(request: Request) -> Response:
         params = request.query_params
+        if not params.get("pool_id"):
+            raise validation_error({"pool_id": {"code": "VALUE_REQUIRED", "message": "pool_id is required"}})
         query = ListQuery.from_params(params, max_limit=MAX_ASYNC_TASKS, range_fields=TASK_RANGE_FIELDS)
         overlap = params.get("overlap")
         if overlap is not None:  # overlap=N is overlap_gte=N and overlap_lte=N

@@ -67,7 +67,9 @@ def test_default_limit_descending_and_bounds(api: Api) -> None:
     assert [t["id"] for t in newest["items"]] == ids[::-1][:5]
     window = api.get("/tasks", params={"pool_id": pool_id, "id_gte": ids[10], "id_lte": ids[19]}).json()
     assert [t["id"] for t in window["items"]] == ids[10:20]
-    assert api.get("/tasks", params={"limit": 100_001}).status_code == 400
+    assert api.get("/tasks", params={"pool_id": pool_id, "limit": 100_001}).status_code == 400
+    missing_pool = api.get("/tasks")  # pool_id is required (GET /tasks in the reference)
+    assert missing_pool.status_code == 400 and missing_pool.json()["payload"]["pool_id"]["code"] == "VALUE_REQUIRED"
     assert api.get("/tasks", params={"pool_id": "404"}).json() == {"items": [], "has_more": False}
 
 
