@@ -1,4 +1,4 @@
-# Sourced by the scripts: create or reuse .venv and install the package with its test extra.
+# Sourced by the scripts: create or reuse .venv and install the package with its test extra (and the optional ones).
 # Needs only Python 3.10+ on the machine.
 #   AIRFLOW_VERSION=X.Y.Z  install that Airflow release instead of the newest (default venv: .venv-airflow-X.Y.Z),
 #                          with the requirements of scripts/constraints/airflow-X.Y.Z.txt when that file exists
@@ -8,7 +8,11 @@
 AIRFLOW_VERSION="${AIRFLOW_VERSION:-}"
 VENV="${VENV:-.venv${AIRFLOW_VERSION:+-airflow-$AIRFLOW_VERSION}}"
 PYTHON="${PYTHON:-python3}"
-install_args=(-e ".[test]")
+# The newest Airflow's venv also gets the optional extras, so that their code paths (parquet files,
+# crowd-kit aggregation) are tested rather than skipped; the lowest release's venv runs only the system tests.
+extras="test"
+[ -n "$AIRFLOW_VERSION" ] || extras="test,parquet,crowd-kit"
+install_args=(-e ".[$extras]")
 pins=""
 if [ -n "$AIRFLOW_VERSION" ]; then
   install_args+=("apache-airflow==$AIRFLOW_VERSION")
@@ -20,7 +24,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "Python 3.10+ is required (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
   "$PYTHON" -m venv "$VENV"
 fi
-stamp="$VENV/.installed-${AIRFLOW_VERSION:+airflow-$AIRFLOW_VERSION-}$(cat pyproject.toml $pins | cksum | cut -d' ' -f1)"
+stamp="$VENV/.installed-${AIRFLOW_VERSION:+airflow-$AIRFLOW_VERSION-}$(echo "$extras" | cat - pyproject.toml $pins | cksum | cut -d" " -f1)"
 
 # pip install ARGS into $VENV: the full output goes to the log, a line of progress to stderr every few packages.
 _venv_pip_install() {
@@ -39,7 +43,7 @@ _venv_pip_install() {
 }
 
 if [ ! -f "$stamp" ]; then
-  echo "Installing airflow-provider-toloka with its test extra${AIRFLOW_VERSION:+ and Airflow $AIRFLOW_VERSION}" \
+  echo "Installing airflow-provider-toloka with its extras ($extras)${AIRFLOW_VERSION:+ and Airflow $AIRFLOW_VERSION}" \
     "into $VENV (about a minute the first time; log: $VENV/install.log)" >&2
   : >"$VENV/install.log"
   if ! { _venv_pip_install --upgrade pip && _venv_pip_install "${install_args[@]}"; }; then
