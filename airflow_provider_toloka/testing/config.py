@@ -31,7 +31,7 @@ OPTION_HELP = {
     "toloker_speed": "mean tasks a simulated toloker answers per second",
     "auto_accept_day_seconds": "seconds one day of a pool's auto_accept_period_day lasts (compressed time)",
     "balance": "the requester's starting balance in U.S. dollars",
-    "fee_rate": "platform fee charged on top of the reward of each accepted assignment (0.3: 30 %)",
+    "fee_rate": "platform fee charged on top of the reward of each accepted assignment (0.3: 30 percent)",
 }
 
 

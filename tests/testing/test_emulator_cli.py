@@ -84,6 +84,18 @@ def test_cli_rejects_bad_options() -> None:
     assert "fail_rate" in process.stderr
 
 
+def test_cli_help_lists_every_option() -> None:
+    from airflow_provider_toloka.testing.config import OPTION_HELP
+
+    command = [sys.executable, "-m", "airflow_provider_toloka.testing.emulator", "--help"]
+    process = subprocess.run(
+        command, capture_output=True, text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    assert process.returncode == 0, process.stderr[-2000:]
+    for name in OPTION_HELP:
+        assert f"--{name.replace('_', '-')}" in process.stdout, name
+
+
 def test_emulator_process_options_and_termination() -> None:
     with EmulatorProcess(token="p", tasks_per_minute=3, quota_window=30, operation_delay=0, lifetime=60) as emulator:
         assert emulator.pid and emulator.pid != os.getpid()
