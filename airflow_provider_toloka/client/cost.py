@@ -10,7 +10,9 @@ the fee rate; tasks grouped by overlap, ``n_o`` tasks with overlap ``o``)::
     reward = assignments * r;  fee = reward * f;  total = reward + fee
 
 One accepted assignment (one task suite done by one toloker) is paid ``r`` plus the platform fee
-``r * f``. ``total`` is what the budget guard compares with ``max_cost`` and the balance.
+``r * f``. ``total`` is what the budget guard compares with ``max_cost`` and the balance. What
+was spent (:class:`Spend`, in the summaries of the pool sensor and the results operators) is the
+same sum over the accepted assignments, each at its own reward, with the same ``fee_rate``.
 
 Limits, so the estimate is read as what it is:
 
@@ -174,8 +176,85 @@ class OverlapTally:
         return self
 
 
+class RewardAndFee:
+    """The platform fee and the total of a reward: shared by what is estimated and what was spent.
+
+    The class using it has ``reward`` (paid to tolokers) and ``fee_rate`` (the fee as a fraction of it).
+    """
+
+    if TYPE_CHECKING:
+
+        @property
+        def reward(self) -> float: ...
+
+        fee_rate: float
+
+    @property
+    def fee(self) -> float:
+        """The platform fee: ``reward * fee_rate``."""
+        return self.reward * self.fee_rate
+
+    @property
+    def total(self) -> float:
+        """``reward + fee``: what the balance goes down by."""
+        return self.reward + self.fee
+
+
+def reward_of(assignment: Mapping[str, Any], default: float) -> float:
+    """What an assignment pays its toloker: its own ``reward``, else ``default`` (the pool's reward)."""
+    value = assignment.get("reward")
+    return float(value) if isinstance(value, (int, float)) else default
+
+
 @dataclass(frozen=True)
-class CostEstimate:
+class Spend(RewardAndFee):
+    """What accepted assignments cost: their reward plus the platform fee (what the balance went down by).
+
+    Bonuses are not counted. The fee comes from the ``fee_rate`` setting, as in the estimate.
+
+    :param assignments: the accepted assignments counted.
+    :param reward: their rewards (each assignment's own ``reward``, else the pool's).
+    :param fee_rate: the platform fee as a fraction of the reward.
+    :param complete: False when not every assignment was counted (the amounts are lower bounds).
+    """
+
+    assignments: int
+    reward: float
+    fee_rate: float
+    complete: bool = True
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Spend:
+        """The spend of an :meth:`as_dict` summary (e.g. from a trigger event)."""
+        return cls(
+            int(values.get("accepted_assignments") or 0),
+            float(values.get("reward") or 0.0),
+            fee_rate_of(values.get("fee_rate")),
+            bool(values.get("complete", True)),
+        )
+
+    def describe(self) -> str:
+        """One log line: the total, the reward, the fee and the accepted assignments."""
+        more = "" if self.complete else " at least"
+        return (
+            f"spent{more} {self.total:.2f} = reward {self.reward:.2f} + fee {self.fee:.2f} "
+            f"({self.fee_rate:.0%}) for {self.assignments} accepted assignment(s)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A small JSON-ready summary (for XCom and trigger events); amounts rounded to 6 decimals."""
+        return {
+            "accepted_assignments": self.assignments,
+            "reward": round(self.reward, 6),
+            "fee_rate": self.fee_rate,
+            "fee": round(self.fee, 6),
+            "total": round(self.total, 6),
+            "complete": self.complete,
+        }
+
+
+@dataclass(frozen=True)
+class CostEstimate(RewardAndFee):
     """What a pool's tasks cost (see the module for the formula and its limits).
 
     :param tasks: general tasks counted (with overlap still to pay for, for a remaining estimate).
@@ -205,16 +284,6 @@ class CostEstimate:
     def reward(self) -> float:
         """Paid to tolokers: ``assignments * reward_per_assignment``."""
         return self.assignments * self.reward_per_assignment
-
-    @property
-    def fee(self) -> float:
-        """The platform fee: ``reward * fee_rate``."""
-        return self.reward * self.fee_rate
-
-    @property
-    def total(self) -> float:
-        """``reward + fee``: what the balance goes down by at most (within the module's limits)."""
-        return self.reward + self.fee
 
     @property
     def min_total(self) -> float:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_toloka.client.cost import DEFAULT_FEE_RATE, Spend, reward_of
 from airflow_provider_toloka.client.errors import TolokaOperationFailedError, TolokaValidationError
 
 #: Close reasons that may count as "done" (``COMPLETED`` by default; the others when the caller allows them).
@@ -64,13 +65,13 @@ class PoolProgress:
 
     :param tasks: tasks in the pool (control tasks included).
     :param assignments: assignment status -> count.
-    :param spent: rewards of the accepted assignments.
+    :param reward: rewards of the accepted assignments (the fee comes on top: :meth:`spend`).
     :param complete: False when the scan stopped at its limit (counts are lower bounds then).
     """
 
     tasks: int = 0
     assignments: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ASSIGNMENT_STATUSES, 0))
-    spent: float = 0.0
+    reward: float = 0.0
     complete: bool = True
 
     def add_task(self, scan_limit: int) -> bool:
@@ -83,8 +84,7 @@ class PoolProgress:
         status = str(assignment.get("status"))
         self.assignments[status] = self.assignments.get(status, 0) + 1
         if status == "ACCEPTED":
-            value = assignment.get("reward")
-            self.spent += float(value) if isinstance(value, (int, float)) else reward
+            self.reward += reward_of(assignment, reward)
         return self._within(sum(self.assignments.values()), scan_limit)
 
     def _within(self, counted: int, scan_limit: int) -> bool:
@@ -93,22 +93,26 @@ class PoolProgress:
         self.complete = False
         return False
 
-    def describe(self) -> str:
-        """One log line: tasks, submitted, accepted, rejected, active, spent."""
+    def spend(self, fee_rate: float = DEFAULT_FEE_RATE) -> Spend:
+        """What the accepted assignments cost: their reward plus the platform fee at ``fee_rate``."""
+        return Spend(self.assignments.get("ACCEPTED", 0), self.reward, fee_rate, self.complete)
+
+    def describe(self, fee_rate: float = DEFAULT_FEE_RATE) -> str:
+        """One log line: tasks, submitted, accepted, rejected, active, and what was spent."""
         more = "" if self.complete else "+"
         counts = self.assignments
         return (
             f"{self.tasks}{more} tasks, assignments: {counts.get('SUBMITTED', 0)}{more} submitted, "
             f"{counts.get('ACCEPTED', 0)}{more} accepted, {counts.get('REJECTED', 0)}{more} rejected, "
-            f"{counts.get('ACTIVE', 0)}{more} active; spent {self.spent:.2f}{more}"
+            f"{counts.get('ACTIVE', 0)}{more} active; {self.spend(fee_rate).describe()}"
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """A small JSON-ready summary (for XCom and trigger events)."""
+    def as_dict(self, fee_rate: float = DEFAULT_FEE_RATE) -> dict[str, Any]:
+        """A small JSON-ready summary (for XCom and trigger events); ``spent`` is :meth:`Spend.as_dict`."""
         return {
             "tasks": self.tasks,
             "assignments": {k: v for k, v in self.assignments.items() if v},
-            "spent": round(self.spent, 6),
+            "spent": self.spend(fee_rate).as_dict(),
             "complete": self.complete,
         }
 
@@ -130,23 +134,23 @@ class PoolState:
     has_active: bool
     progress: PoolProgress | None = None
 
-    def summary(self) -> dict[str, Any]:
-        """The pool's summary: id, status, close reason and the counts."""
+    def summary(self, fee_rate: float = DEFAULT_FEE_RATE) -> dict[str, Any]:
+        """The pool's summary: id, status, close reason, the counts and what was spent (fee at ``fee_rate``)."""
         result: dict[str, Any] = {
             "pool_id": self.pool_id,
             "status": self.status,
             "last_close_reason": self.last_close_reason,
         }
         if self.progress is not None:
-            result.update(self.progress.as_dict())
+            result.update(self.progress.as_dict(fee_rate))
         return result
 
-    def describe(self) -> str:
-        """One log line for this poll."""
+    def describe(self, fee_rate: float = DEFAULT_FEE_RATE) -> str:
+        """One log line for this poll (what was spent with the fee at ``fee_rate``)."""
         reason = f" ({self.last_close_reason})" if self.status != "OPEN" and self.last_close_reason else ""
         line = f"Pool {self.pool_id} is {self.status}{reason}"
         if self.progress is not None:
-            line += f": {self.progress.describe()}"
+            line += f": {self.progress.describe(fee_rate)}"
         return line
 
 

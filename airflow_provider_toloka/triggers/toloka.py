@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow_provider_toloka.client.async_client import AsyncTolokaClient
 
 #: How an operation wait ended.
 EventStatus = Literal["success", "failed", "error", "timeout"]
@@ -71,7 +74,109 @@ async def close_pools_on_kill(trigger: BaseTrigger, toloka_conn_id: str, pool_id
         trigger.log.warning("The task was killed but its pools could not be closed: %s", exc)
 
 
-class TolokaOperationTrigger(BaseTrigger):
+class TolokaPollingTrigger(BaseTrigger):
+    """What the Toloka triggers share: the connection, the polling loop, the deadline and ``on_kill``.
+
+    Each poll either ends the wait with an event or lets it go on. Network errors, server errors and
+    rate limits are waited out until ``end_time`` (each is logged); a failed operation, a permanent
+    error or an unexpected one ends the wait at once. Subclasses say what one poll reads
+    (:meth:`poll`), what identifies the wait in its events (:meth:`identity`) and what a timeout
+    reports (:meth:`timeout_message`).
+
+    :param toloka_conn_id: the Toloka connection.
+    :param poll_interval: seconds between polls.
+    :param end_time: a ``time.time()`` after which the trigger gives up with ``timeout``.
+    :param close_pool_on_kill: when the task is killed while deferred, close the pools waited on
+        (trigger ``on_kill``, Airflow 3.3+).
+    """
+
+    def __init__(
+        self,
+        toloka_conn_id: str = "toloka_default",
+        poll_interval: float = 10.0,
+        end_time: float | None = None,
+        close_pool_on_kill: bool = False,
+    ) -> None:
+        super().__init__()
+        self.toloka_conn_id = toloka_conn_id
+        self.poll_interval = poll_interval
+        self.end_time = end_time
+        self.close_pool_on_kill = close_pool_on_kill
+
+    def identity(self) -> dict[str, Any]:
+        """What every event carries to name the wait (e.g. ``{"pool_id": ...}``)."""
+        raise NotImplementedError
+
+    def own_kwargs(self) -> dict[str, Any]:
+        """The subclass's own constructor arguments, for :meth:`serialize`."""
+        return self.identity()
+
+    def pools_to_close(self) -> list[str] | None:
+        """The pools ``on_kill`` closes, or None for those that the awaited POOL.OPEN operations open."""
+        return None
+
+    async def poll(self, client: AsyncTolokaClient) -> TriggerEvent | None:
+        """Read once; the event that ends the wait, or None to poll again."""
+        raise NotImplementedError
+
+    def timeout_message(self) -> str:
+        """What the ``timeout`` event says."""
+        raise NotImplementedError
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                **self.own_kwargs(),
+                "toloka_conn_id": self.toloka_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "close_pool_on_kill": self.close_pool_on_kill,
+            },
+        )
+
+    async def on_kill(self) -> None:
+        """With ``close_pool_on_kill``, close the pools waited on."""
+        if self.close_pool_on_kill:
+            await close_pools_on_kill(self, self.toloka_conn_id, self.pools_to_close())
+
+    def event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
+        """The one event of this wait."""
+        return TriggerEvent({"status": status, **self.identity(), **fields})
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_toloka.client.errors import TolokaError, TolokaOperationFailedError, is_permanent
+        from airflow_provider_toloka.hooks.toloka import TolokaHook
+
+        try:
+            client = await TolokaHook(self.toloka_conn_id).aget_client()
+        except Exception as exc:
+            yield self.event("error", message=f"Cannot connect to Toloka: {exc}")
+            return
+        async with client:
+            while True:
+                event: TriggerEvent | None = None
+                try:
+                    event = await self.poll(client)
+                except TolokaOperationFailedError as exc:
+                    event = self.event("failed", message=str(exc))
+                except TolokaError as exc:
+                    if is_permanent(exc):
+                        event = self.event("error", message=f"{type(exc).__name__}: {exc}")
+                    else:
+                        self.log.warning("Toloka is not answering (%s); waiting on until the timeout", exc)
+                except Exception as exc:
+                    self.log.exception("Unexpected error while polling Toloka for %s", self.identity())
+                    event = self.event("error", message=f"{type(exc).__name__}: {exc}")
+                if event is None and self.end_time is not None and time.time() + self.poll_interval > self.end_time:
+                    event = self.event("timeout", message=self.timeout_message())
+                if event is not None:
+                    yield event
+                    return
+                await asyncio.sleep(self.poll_interval)
+
+
+class TolokaOperationTrigger(TolokaPollingTrigger):
     """Polls Toloka operations until all succeed, one fails, or time runs out.
 
     Network errors, server errors and rate limits are waited out until ``end_time`` (each is
@@ -93,76 +198,30 @@ class TolokaOperationTrigger(BaseTrigger):
         end_time: float | None = None,
         close_pool_on_kill: bool = False,
     ) -> None:
-        super().__init__()
-        self.operation_ids = list(operation_ids)
-        self.toloka_conn_id = toloka_conn_id
-        self.poll_interval = poll_interval
-        self.end_time = end_time
-        self.close_pool_on_kill = close_pool_on_kill
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "operation_ids": self.operation_ids,
-                "toloka_conn_id": self.toloka_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "close_pool_on_kill": self.close_pool_on_kill,
-            },
-        )
-
-    async def on_kill(self) -> None:
-        """With ``close_pool_on_kill``, close the pools that the awaited POOL.OPEN operations open."""
-        if self.close_pool_on_kill:
-            await close_pools_on_kill(self, self.toloka_conn_id, None)
-
-    def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
-        payload: OperationEvent = {"status": status, "operation_ids": self.operation_ids, **fields}  # type: ignore[typeddict-item]
-        return TriggerEvent(payload)
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_toloka.client.errors import TolokaError, TolokaOperationFailedError, is_permanent
         from airflow_provider_toloka.client.operations import OperationTracker
-        from airflow_provider_toloka.hooks.toloka import TolokaHook
 
-        try:
-            client = await TolokaHook(self.toloka_conn_id).aget_client()
-        except Exception as exc:
-            yield self._event("error", message=f"Cannot connect to Toloka: {exc}")
-            return
-        tracker = OperationTracker(self.operation_ids)
-        async with client:
-            while True:
-                try:
-                    if (await client.poll_operations(tracker)).done:
-                        yield self._event("success", totals=tracker.totals())
-                        return
-                except TolokaOperationFailedError as exc:
-                    yield self._event("failed", message=str(exc))
-                    return
-                except TolokaError as exc:
-                    if is_permanent(exc):
-                        yield self._event("error", message=f"{type(exc).__name__}: {exc}")
-                        return
-                    self.log.warning("Toloka is not answering (%s); waiting on until the timeout", exc)
-                except Exception as exc:
-                    self.log.exception("Unexpected error while polling Toloka operations")
-                    yield self._event("error", message=f"{type(exc).__name__}: {exc}")
-                    return
-                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
-                    waited = ", ".join(tracker.pending)
-                    yield self._event("timeout", message=f"Toloka operations still running at the timeout: {waited}")
-                    return
-                await asyncio.sleep(self.poll_interval)
+        super().__init__(toloka_conn_id, poll_interval, end_time, close_pool_on_kill)
+        self.operation_ids = list(operation_ids)
+        self._tracker = OperationTracker(self.operation_ids)
+
+    def identity(self) -> dict[str, Any]:
+        return {"operation_ids": self.operation_ids}
+
+    async def poll(self, client: AsyncTolokaClient) -> TriggerEvent | None:
+        if (await client.poll_operations(self._tracker)).done:
+            return self.event("success", totals=self._tracker.totals())
+        return None
+
+    def timeout_message(self) -> str:
+        return f"Toloka operations still running at the timeout: {', '.join(self._tracker.pending)}"
 
 
 class PoolEvent(TypedDict, total=False):
     """The payload of the one event a :class:`TolokaPoolTrigger` fires.
 
-    ``status`` is ``success`` (with ``summary``: the pool's status, close reason and counts),
-    ``failed`` (the pool closed for a reason that means trouble), ``error`` or ``timeout``; all but
-    ``success`` carry a ``message``.
+    ``status`` is ``success`` (with ``summary``: the pool's status, close reason, counts and what
+    was spent), ``failed`` (the pool closed for a reason that means trouble), ``error`` or
+    ``timeout``; all but ``success`` carry a ``message``.
     """
 
     status: EventStatus
@@ -171,12 +230,12 @@ class PoolEvent(TypedDict, total=False):
     message: str
 
 
-class TolokaPoolTrigger(BaseTrigger):
+class TolokaPoolTrigger(TolokaPollingTrigger):
     """Polls a pool until it is closed for a reason that means done and no assignment is ACTIVE.
 
-    Logs the progress at each poll. Network errors, server errors and rate limits are waited out
-    until ``end_time``; a close for a bad reason (NOT_ENOUGH_BALANCE, BLOCKED, ...) or a permanent
-    error ends the wait at once.
+    Logs the progress at each poll, with what was spent (reward plus the fee at ``fee_rate``).
+    Network errors, server errors and rate limits are waited out until ``end_time``; a close for a
+    bad reason (NOT_ENOUGH_BALANCE, BLOCKED, ...) or a permanent error ends the wait at once.
 
     :param pool_id: the pool.
     :param toloka_conn_id: the Toloka connection.
@@ -186,6 +245,8 @@ class TolokaPoolTrigger(BaseTrigger):
     :param scan_limit: how many tasks and assignments each poll counts at most (0: no counts).
     :param close_pool_on_kill: when the task is killed while deferred, close the pool (trigger
         ``on_kill``, Airflow 3.3+).
+    :param fee_rate: the platform fee as a fraction of the reward, for what was spent (default:
+        :data:`~airflow_provider_toloka.client.cost.DEFAULT_FEE_RATE`; the sensor passes its connection's).
     """
 
     def __init__(
@@ -197,72 +258,41 @@ class TolokaPoolTrigger(BaseTrigger):
         done_close_reasons: list[str] | None = None,
         scan_limit: int = 50_000,
         close_pool_on_kill: bool = False,
+        fee_rate: float | None = None,
     ) -> None:
-        super().__init__()
+        from airflow_provider_toloka.client.cost import fee_rate_of
+
+        super().__init__(toloka_conn_id, poll_interval, end_time, close_pool_on_kill)
         self.pool_id = pool_id
-        self.toloka_conn_id = toloka_conn_id
-        self.poll_interval = poll_interval
-        self.end_time = end_time
         self.done_close_reasons = list(done_close_reasons or ["COMPLETED"])
         self.scan_limit = scan_limit
-        self.close_pool_on_kill = close_pool_on_kill
+        self.fee_rate = fee_rate_of(fee_rate)
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "pool_id": self.pool_id,
-                "toloka_conn_id": self.toloka_conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "done_close_reasons": self.done_close_reasons,
-                "scan_limit": self.scan_limit,
-                "close_pool_on_kill": self.close_pool_on_kill,
-            },
-        )
+    def identity(self) -> dict[str, Any]:
+        return {"pool_id": self.pool_id}
 
-    async def on_kill(self) -> None:
-        """With ``close_pool_on_kill``, close the pool waited on."""
-        if self.close_pool_on_kill:
-            await close_pools_on_kill(self, self.toloka_conn_id, [self.pool_id])
+    def own_kwargs(self) -> dict[str, Any]:
+        return {
+            "pool_id": self.pool_id,
+            "done_close_reasons": self.done_close_reasons,
+            "scan_limit": self.scan_limit,
+            "fee_rate": self.fee_rate,
+        }
 
-    def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
-        payload: PoolEvent = {"status": status, "pool_id": self.pool_id, **fields}  # type: ignore[typeddict-item]
-        return TriggerEvent(payload)
+    def pools_to_close(self) -> list[str] | None:
+        return [self.pool_id]
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_toloka.client.errors import TolokaError, is_permanent
+    async def poll(self, client: AsyncTolokaClient) -> TriggerEvent | None:
         from airflow_provider_toloka.client.pools import judge_pool
-        from airflow_provider_toloka.hooks.toloka import TolokaHook
 
-        try:
-            client = await TolokaHook(self.toloka_conn_id).aget_client()
-        except Exception as exc:
-            yield self._event("error", message=f"Cannot connect to Toloka: {exc}")
-            return
-        done_reasons = tuple(self.done_close_reasons)
-        async with client:
-            while True:
-                try:
-                    state = await client.read_pool_state(self.pool_id, self.scan_limit)
-                    verdict, why = judge_pool(state, done_reasons)
-                    self.log.info("%s; %s", state.describe(), why)
-                    if verdict == "done":
-                        yield self._event("success", summary=state.summary())
-                        return
-                    if verdict == "failed":
-                        yield self._event("failed", message=why, summary=state.summary())
-                        return
-                except TolokaError as exc:
-                    if is_permanent(exc):
-                        yield self._event("error", message=f"{type(exc).__name__}: {exc}")
-                        return
-                    self.log.warning("Toloka is not answering (%s); waiting on until the timeout", exc)
-                except Exception as exc:
-                    self.log.exception("Unexpected error while polling Toloka pool %s", self.pool_id)
-                    yield self._event("error", message=f"{type(exc).__name__}: {exc}")
-                    return
-                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
-                    yield self._event("timeout", message=f"Pool {self.pool_id} was not done at the timeout")
-                    return
-                await asyncio.sleep(self.poll_interval)
+        state = await client.read_pool_state(self.pool_id, self.scan_limit)
+        verdict, why = judge_pool(state, tuple(self.done_close_reasons))
+        self.log.info("%s; %s", state.describe(self.fee_rate), why)
+        if verdict == "done":
+            return self.event("success", summary=state.summary(self.fee_rate))
+        if verdict == "failed":
+            return self.event("failed", message=why, summary=state.summary(self.fee_rate))
+        return None
+
+    def timeout_message(self) -> str:
+        return f"Pool {self.pool_id} was not done at the timeout"

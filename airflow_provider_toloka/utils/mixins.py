@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_toloka.client.models import Operation
     from airflow_provider_toloka.hooks.toloka import TolokaHook
@@ -149,25 +150,34 @@ class TolokaHookMixin:
     def defer_for_operations(
         self, operation_ids: list[str], *, timeout: float, poll_interval: float, close_pool_on_kill: bool = False
     ) -> None:
-        """Hand the wait to the triggerer; the task resumes in ``execute_complete(context, event)``.
+        """Hand the wait for operations to the triggerer (see :meth:`defer_to_trigger`).
 
         With ``close_pool_on_kill``, the trigger closes the pools its POOL.OPEN operations open
         when the task is killed while deferred (Airflow 3.3+ calls trigger ``on_kill``).
-
-        The trigger times out first, so its message reaches the task; Airflow's own deferral
-        timeout, a little later, is only the backstop for a triggerer that is down.
         """
         from airflow_provider_toloka.triggers.toloka import TolokaOperationTrigger
 
         self.log.info("Deferring: waiting for %s operation(s) in the triggerer", len(operation_ids))  # type: ignore[attr-defined]
-        self.defer(  # type: ignore[attr-defined]
-            trigger=TolokaOperationTrigger(
+        self.defer_to_trigger(
+            TolokaOperationTrigger(
                 operation_ids,
                 self.toloka_conn_id,
                 poll_interval,
                 time.time() + timeout,
                 close_pool_on_kill=close_pool_on_kill,
             ),
+            timeout,
+        )
+
+    def defer_to_trigger(self, trigger: BaseTrigger, timeout: float) -> None:
+        """Hand the wait to the triggerer; the task resumes in ``execute_complete(context, event)``.
+
+        The trigger (whose ``end_time`` is ``timeout`` from now) times out first, so its message
+        reaches the task; Airflow's own deferral timeout, a little later, is only the backstop for a
+        triggerer that is down.
+        """
+        self.defer(  # type: ignore[attr-defined]
+            trigger=trigger,
             method_name="execute_complete",
             timeout=timedelta(seconds=timeout + DEFERRAL_GRACE_SECONDS),
         )

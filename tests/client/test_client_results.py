@@ -51,7 +51,7 @@ def test_pool_state_reads_close_reason_active_work_and_progress(emulator, client
     assert state.has_active and state.progress is not None
     assert state.progress.tasks == 4
     assert state.progress.assignments["ACCEPTED"] == 1 and state.progress.assignments["ACTIVE"] == 1
-    assert state.progress.spent == pytest.approx(0.02)  # one accepted assignment at the pool's reward
+    assert state.progress.reward == pytest.approx(0.02)  # one accepted assignment at the pool's reward
     assert judge_pool(state)[0] == "pending"
 
     set_close_reason(emulator, pool_id, "CLOSED", "COMPLETED")

@@ -26,21 +26,25 @@ def test_done_when_completed_and_nothing_active_returns_a_summary(toloka_conn, e
     capsys.readouterr()
     assert sensor.poke(context) is False  # an ACTIVE assignment is still being done
     logged = capsys.readouterr().out
-    assert "3 tasks, assignments: 0 submitted, 1 accepted, 0 rejected, 1 active; spent 0.02" in logged
+    assert "3 tasks, assignments: 0 submitted, 1 accepted, 0 rejected, 1 active; spent 0.03 = " in logged
+    assert "reward 0.02 + fee 0.01 (30%) for 1 accepted assignment(s)" in logged
     assert "still ACTIVE" in logged
     with emulator.state.lock:
         emulator.state.assignments[active["id"]].update(status="SUBMITTED", solutions=[{"output_values": {}}] * 3)
 
+    capsys.readouterr()
     summary = sensor.execute(context)
+    spent = {"accepted_assignments": 1, "reward": 0.02, "fee_rate": 0.3, "fee": 0.006, "total": 0.026}
     assert summary == {
         "pool_id": pool_id,
         "status": "CLOSED",
         "last_close_reason": "COMPLETED",
         "tasks": 3,
         "assignments": {"ACCEPTED": 1, "SUBMITTED": 1},
-        "spent": pytest.approx(0.02),
+        "spent": {**spent, "complete": True},
         "complete": True,
     }
+    assert f"Pool {pool_id} is done (COMPLETED): spent 0.03 = reward 0.02 + fee 0.01 (30%)" in capsys.readouterr().out
     assert context["ti"].xcom["toloka_url"].endswith(f"/pool/{pool_id}")
 
 
