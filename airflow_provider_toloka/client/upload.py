@@ -109,6 +109,7 @@ class TaskUploadMixin:
         skip_invalid_items: bool = False,
         source: str = "tasks",
         already_present: Callable[[dict[str, Any]], bool] | None = None,
+        index_tag: str | None = None,
     ) -> TaskBatcher:
         return TaskBatcher(
             batch_size=batch_size,
@@ -118,6 +119,7 @@ class TaskUploadMixin:
             skip_invalid_items=skip_invalid_items,
             source=source,
             already_present=already_present,
+            index_tag=index_tag,
         )
 
     def _pool_sets_task_overlap(self, pool_id: str) -> bool:
@@ -136,28 +138,28 @@ class TaskUploadMixin:
         *,
         allow_defaults: bool,
         default_overlap: int | None,
-        tag: bool,
         source: str,
-    ) -> Iterator[Any]:
-        """The tasks, checked for the API's overlap rule and, when ``tag``, tagged with their index.
+    ) -> Iterable[Any]:
+        """The tasks, checked as they are read for the API's overlap rule (``tasks`` itself when it cannot apply).
 
         With ``allow_defaults=False`` a task needs its own ``overlap`` unless ``default_overlap`` is
         given or its pool has ``defaults.default_overlap_for_new_tasks``: the API refuses it otherwise.
-        The tag (:data:`~airflow_provider_toloka.client.operations.ITEM_INDEX_TAG`) lets failure
-        messages built from an operation log name the caller's index of each failed task.
-
-        :raises TolokaValidationError: for the first task without an overlap the API would require.
         """
-        needs_overlap = not allow_defaults and default_overlap is None
-        if not needs_overlap and not tag:
-            yield from tasks
-            return
-        for index, task in enumerate(tasks):
-            if not isinstance(task, dict):
-                yield task  # the batcher names it
-                continue
-            bare = "input_values" not in task
-            if needs_overlap and (bare or "overlap" not in task):
+        if allow_defaults or default_overlap is not None:
+            return tasks  # unchanged, so that a list is still batched by slicing
+        return self._overlap_checked(tasks, pool_id, source)
+
+    def _overlap_checked(self, tasks: Iterable[Any], pool_id: str | None, source: str) -> Iterator[Any]:
+        """``tasks``, raising for the first one without an overlap its pool does not supply.
+
+        With ``pool_id``, the pool's default (read once, at the first task without an overlap) either
+        fails that task or covers every task, and the rest is passed on unchecked.
+
+        :raises TolokaValidationError: naming that task's index.
+        """
+        remaining = iter(tasks)
+        for index, task in enumerate(remaining):
+            if isinstance(task, dict) and ("input_values" not in task or "overlap" not in task):
                 task_pool = pool_id if pool_id is not None else task.get("pool_id")
                 if task_pool is not None and not self._pool_sets_task_overlap(str(task_pool)):
                     raise TolokaValidationError(
@@ -168,11 +170,11 @@ class TaskUploadMixin:
                         "default_overlap_for_new_task_suites then applies). Nothing was sent",
                         {str(index): {"overlap": {"code": "VALUE_REQUIRED", "message": "overlap is required"}}},
                     )
-            if tag:
-                task = (
-                    {"input_values": task, ITEM_INDEX_TAG: str(index)} if bare else {**task, ITEM_INDEX_TAG: str(index)}
-                )
-            yield task
+                if pool_id is not None:  # the pool's default covers every task
+                    yield task
+                    yield from remaining
+                    return
+            yield task  # one that is not a dict is named by the batcher
 
     def check_tasks(
         self,
@@ -195,7 +197,7 @@ class TaskUploadMixin:
             pool_id, default_overlap=default_overlap, skip_invalid_items=skip_invalid_items, source=source
         )
         checked = self._with_overlap_rule(
-            tasks, pool_id, allow_defaults=allow_defaults, default_overlap=default_overlap, tag=False, source=source
+            tasks, pool_id, allow_defaults=allow_defaults, default_overlap=default_overlap, source=source
         )
         return batcher.check(checked)
 
@@ -272,6 +274,7 @@ class TaskUploadMixin:
             skip_invalid_items=skip_invalid_items,
             source=source,
             already_present=present.take if reader is not None else None,
+            index_tag=ITEM_INDEX_TAG if async_mode else None,
         )
         params = {
             "async_mode": _flag(async_mode),
@@ -287,7 +290,6 @@ class TaskUploadMixin:
             pool_id,
             allow_defaults=allow_defaults or not check_overlap,
             default_overlap=default_overlap,
-            tag=async_mode,
             source=source,
         )
         try:

@@ -208,6 +208,22 @@ def test_skip_invalid_items_in_async_mode_with_local_validation(client: TolokaCl
     assert_created_once(client, pool_id, [image(i) for i in range(9) if i % 4])
 
 
+def test_tags_name_each_tasks_index_in_the_callers_input_across_batches_and_skips(
+    client: TolokaClient, pool_id: str
+) -> None:
+    tasks = [{"image": image(i)} if i % 4 else {"image": None} for i in range(9)]
+    result = client.create_tasks(tasks, pool_id, batch_size=2, skip_invalid_items=True, wait=True)
+    tags = [line["input"]["__item_idx"] for op in result.operation_ids for line in client.get_operation_log(op)]
+    assert tags == ["1", "2", "3", "5", "6", "7"]
+    assert all("__item_idx" not in task for task in tasks)  # the input is not changed
+    assert all("__item_idx" not in task for task in read_back(client, pool_id))
+
+    # a generator, unvalidated: the API's failure message names the failing task by its index
+    stream = ({"image": image(10 + i), "size": 42} if i == 5 else {"image": image(10 + i)} for i in range(6))
+    with pytest.raises(TolokaOperationFailedError, match=r"item 5: input_values.size: VALUE_NOT_ALLOWED"):
+        client.create_tasks(stream, pool_id, batch_size=2, validate=False, wait=True)
+
+
 def test_open_pool_with_the_upload(client: TolokaClient, pool_id: str) -> None:
     client.create_tasks([{"image": image(1)}], pool_id, open_pool=True, wait=True)
     assert client.get_pool(pool_id).status == "OPEN"
