@@ -1,15 +1,13 @@
 """FastAPI routes of the emulated Toloka API (``/api/v1``).
 
-Bodies are parsed with ``json.loads`` and answers are pre-serialized JSON: no per-task pydantic
-work on the hot path. Errors are ``{"request_id", "code", "message"}`` plus ``payload`` when there are details.
+Answers are pre-serialized JSON (``routing.py``). Errors are ``{"request_id", "code", "message"}`` plus
+``payload`` when there are details.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +17,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from airflow_provider_toloka.testing.errors import ApiError, error_body, validation_error
 from airflow_provider_toloka.testing.pages import add_pages
 from airflow_provider_toloka.testing.paging import ListQuery, parse_int
+from airflow_provider_toloka.testing.routing import (
+    Routes,
+    created,
+    json_response,
+    operation_or_no_content,
+    page_response,
+    parse_json,
+)
+from airflow_provider_toloka.testing.routing import (
+    json_body as json_body,  # re-exported: routes_* modules import it from here
+)
 from airflow_provider_toloka.testing.state import MAX_ASYNC_TASKS, EmulatorState
 from airflow_provider_toloka.testing.timefmt import parse_time
 
@@ -28,17 +37,6 @@ TRUE_VALUES = ("true", "1")
 #: The documented range filters of GET /tasks.
 TASK_RANGE_FIELDS = {"created": parse_time, "overlap": parse_int}
 FALSE_VALUES = ("false", "0")
-
-
-def json_response(content: Any, status: int = 200) -> Response:
-    """A JSON answer serialized once with the standard library."""
-    return Response(json.dumps(content).encode(), status_code=status, media_type="application/json")
-
-
-def page_response(page: tuple[list[dict[str, Any]], bool]) -> Response:
-    """``{"items": [...], "has_more": bool}``."""
-    items, has_more = page
-    return json_response({"items": items, "has_more": has_more})
 
 
 def bool_param(params: Mapping[str, str], name: str) -> bool:
@@ -68,19 +66,6 @@ def operation_id_param(params: Mapping[str, str]) -> str | None:
         ) from None
 
 
-def parse_json(raw: bytes) -> Any:
-    """A request body parsed as JSON (400 VALIDATION_ERROR, field code JSON_EXPECTED, when it is not)."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise validation_error({"body": {"code": "JSON_EXPECTED", "message": "The body is not valid JSON"}}) from None
-
-
-async def json_body(request: Request) -> Any:
-    """The request body parsed as JSON (400 VALIDATION_ERROR when it is not)."""
-    return parse_json(await request.body())
-
-
 def make_authenticator(token: str | None):
     """A dependency that accepts ``Authorization: OAuth <token>`` or ``ApiKey <token>``."""
 
@@ -104,49 +89,27 @@ def create_app(state: EmulatorState) -> FastAPI:
     router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(make_authenticator(state.config.token))])
     _add_exception_handlers(app)
 
-    @router.get("/requester")
-    async def get_requester() -> Response:
-        return json_response(state.labeling.requester())
-
-    @router.post("/projects")
-    async def create_project(request: Request) -> Response:
-        return json_response(state.create_project(await json_body(request)), 201)
-
-    @router.get("/projects")
-    async def list_projects(request: Request) -> Response:
-        params = request.query_params
-        query = ListQuery.from_params(params, sort_fields=("id", "created", "public_name", "private_comment"))
-        return page_response(state.list_projects(query, params.get("status"), params.get("owner")))
-
-    @router.get("/projects/{project_id}")
-    async def get_project(project_id: str) -> Response:
-        return json_response(state.get_project(project_id))
-
-    @router.post("/pools")
-    async def create_pool(request: Request) -> Response:
-        return json_response(state.create_pool(await json_body(request)), 201)
-
-    @router.get("/pools")
-    async def list_pools(request: Request) -> Response:
-        params = request.query_params
-        query = ListQuery.from_params(
-            params,
-            sort_fields=("id", "created", "last_started"),
-            range_fields={"created": parse_time, "last_started": parse_time},
-        )
-        return page_response(state.list_pools(query, params.get("project_id"), params.get("status")))
-
-    @router.get("/pools/{pool_id}")
-    async def get_pool(pool_id: str) -> Response:
-        return json_response(state.get_pool(pool_id))
-
-    @router.post("/pools/{pool_id}/open")
-    async def open_pool(pool_id: str) -> Response:
-        return _operation_or_no_content(state.open_pool(pool_id))
-
-    @router.post("/pools/{pool_id}/close")
-    async def close_pool(pool_id: str) -> Response:
-        return _operation_or_no_content(state.close_pool(pool_id))
+    routes = Routes(router)
+    routes.add("GET", "/requester", state.labeling.requester)
+    routes.add("POST", "/projects", state.create_project, body=True, answer=created)
+    routes.listing(
+        "/projects",
+        state.list_projects,
+        ("status", "owner"),
+        sort_fields=("id", "created", "public_name", "private_comment"),
+    )
+    routes.add("GET", "/projects/{project_id}", state.get_project)
+    routes.add("POST", "/pools", state.create_pool, body=True, answer=created)
+    routes.listing(
+        "/pools",
+        state.list_pools,
+        ("project_id", "status"),
+        sort_fields=("id", "created", "last_started"),
+        range_fields={"created": parse_time, "last_started": parse_time},
+    )
+    routes.add("GET", "/pools/{pool_id}", state.get_pool)
+    routes.add("POST", "/pools/{pool_id}/open", state.open_pool, answer=operation_or_no_content)
+    routes.add("POST", "/pools/{pool_id}/close", state.close_pool, answer=operation_or_no_content)
 
     @router.post("/tasks")
     async def create_tasks(request: Request) -> Response:
@@ -186,42 +149,25 @@ def create_app(state: EmulatorState) -> FastAPI:
             )
         return page_response(state.list_tasks(query, params.get("pool_id")))
 
-    @router.get("/tasks/{task_id}")
-    async def get_task(task_id: str) -> Response:
-        return json_response(state.get_task(task_id))
-
-    @router.get("/operations")
-    async def list_operations(request: Request) -> Response:
-        params = request.query_params
-        query = ListQuery.from_params(
-            params,
-            max_limit=500,
-            sort_fields=("id", "submitted", "finished"),
-            range_fields={"submitted": parse_time, "finished": parse_time},
-        )
-        return page_response(state.list_operations(query, params.get("type"), params.get("status")))
-
-    @router.get("/operations/{operation_id}")
-    async def get_operation(operation_id: str) -> Response:
-        return json_response(state.get_operation(operation_id))
-
-    @router.get("/operations/{operation_id}/log")
-    async def get_operation_log(operation_id: str) -> Response:
-        return json_response(state.operation_log(operation_id))
-
-    from airflow_provider_toloka.testing.routes_extra import add_extra_routes  # imports this module
-    from airflow_provider_toloka.testing.routes_results import add_results_routes  # imports this module
+    routes.add("GET", "/tasks/{task_id}", state.get_task)
+    routes.listing(
+        "/operations",
+        state.list_operations,
+        ("type", "status"),
+        max_limit=500,
+        sort_fields=("id", "submitted", "finished"),
+        range_fields={"submitted": parse_time, "finished": parse_time},
+    )
+    routes.add("GET", "/operations/{operation_id}", state.get_operation)
+    routes.add("GET", "/operations/{operation_id}/log", state.operation_log)
+    from airflow_provider_toloka.testing.routes_extra import add_extra_routes  # its routes import this module
+    from airflow_provider_toloka.testing.routes_results import add_results_routes
 
     add_extra_routes(app, router, state)
     add_results_routes(app, router, state.labeling)
     app.include_router(router)
     add_pages(app, state)
     return app
-
-
-def _operation_or_no_content(operation: dict[str, Any] | None) -> Response:
-    """202 with the operation, or 204 when there was nothing to do."""
-    return Response(status_code=204) if operation is None else json_response(operation, 202)
 
 
 def _add_exception_handlers(app: FastAPI) -> None:

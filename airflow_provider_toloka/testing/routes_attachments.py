@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from airflow_provider_toloka.testing.app import json_response, page_response
 from airflow_provider_toloka.testing.errors import does_not_exist
 from airflow_provider_toloka.testing.extended_state import Attachment
 from airflow_provider_toloka.testing.paging import ListQuery, page_objects, text_id
+from airflow_provider_toloka.testing.routing import json_response, page_response
 from airflow_provider_toloka.testing.store_access import StoreAccess
 
 #: Query parameter -> the attachment's field it filters on.

@@ -8,9 +8,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from airflow_provider_toloka.testing.app import json_body, json_response, page_response
 from airflow_provider_toloka.testing.errors import field_error, validation_error
 from airflow_provider_toloka.testing.labeling import Labeling
+from airflow_provider_toloka.testing.routing import Routes, created, json_response, page_response
 
 #: The emulator-only control that reveals the hidden true answers of a pool's tasks.
 GROUND_TRUTH_PATH = "/_emulator/ground-truth"
@@ -19,27 +19,13 @@ GROUND_TRUTH_PATH = "/_emulator/ground-truth"
 def results_router(labeling: Labeling) -> APIRouter:
     """``/assignments``, ``/assignments/{id}``, ``/aggregated-solutions/...`` (mounted under ``/api/v1``)."""
     router = APIRouter()
-
-    @router.get("/assignments")
-    async def list_assignments(request: Request) -> Response:
-        return page_response(labeling.list_assignments(request.query_params))
-
-    @router.get("/assignments/{assignment_id}")
-    async def get_assignment(assignment_id: str) -> Response:
-        return json_response(labeling.get_assignment(assignment_id))
-
-    @router.patch("/assignments/{assignment_id}")
-    async def review_assignment(assignment_id: str, request: Request) -> Response:
-        return json_response(labeling.review_assignment(assignment_id, await json_body(request)))
-
-    @router.post("/aggregated-solutions/aggregate-by-pool")
-    async def aggregate_by_pool(request: Request) -> Response:
-        return json_response(labeling.aggregations.start(await json_body(request)), 201)
-
-    @router.get("/aggregated-solutions/{operation_id}")
-    async def aggregated_solutions(operation_id: str, request: Request) -> Response:
-        return page_response(labeling.aggregations.page(operation_id, request.query_params))
-
+    routes = Routes(router)
+    routes.add("GET", "/assignments", labeling.list_assignments, query=True, answer=page_response)
+    routes.add("GET", "/assignments/{assignment_id}", labeling.get_assignment)
+    routes.add("PATCH", "/assignments/{assignment_id}", labeling.review_assignment, body=True)
+    aggregations = labeling.aggregations
+    routes.add("POST", "/aggregated-solutions/aggregate-by-pool", aggregations.start, body=True, answer=created)
+    routes.add("GET", "/aggregated-solutions/{operation_id}", aggregations.page, query=True, answer=page_response)
     return router
 
 
