@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_toloka.testing.assignments import AssignmentBook
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.operations import Operation
+from airflow_provider_toloka.testing.paging import parse_limit
 
 if TYPE_CHECKING:
     from airflow_provider_toloka.testing.state import EmulatorState
@@ -259,13 +260,7 @@ class Aggregations:
         sort = params.get("sort") or "task_id"
         if sort not in ("task_id", "-task_id"):
             raise validation_error({"sort": field_error("VALUE_NOT_ALLOWED", "sort must be task_id or -task_id")})
-        raw_limit = params.get("limit")
-        try:
-            limit = DEFAULT_LIMIT if raw_limit is None else int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_LIMIT:
-            raise validation_error({"limit": field_error("VALUE_NOT_ALLOWED", f"limit must be in [1, {MAX_LIMIT}]")})
+        limit = parse_limit(params, DEFAULT_LIMIT, MAX_LIMIT)
         ids = [item["task_id"] for item in results]
         low, high = 0, len(ids)
         if "task_id_gt" in params:

@@ -21,6 +21,7 @@ from typing import Any
 
 from airflow_provider_toloka.testing.billing import Billing
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
+from airflow_provider_toloka.testing.paging import parse_limit
 from airflow_provider_toloka.testing.timefmt import iso_utc, parse_time
 from airflow_provider_toloka.testing.timeline import Timeline
 
@@ -130,13 +131,7 @@ class AssignmentQuery:
                 value = params.get(key) if name == "id" else _time_bound(params, key)
                 if value is not None:
                     ranges.setdefault(name, {})[operator] = value
-        raw_limit = params.get("limit")
-        try:
-            limit = DEFAULT_LIMIT if raw_limit is None else int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_LIMIT:
-            raise _param_error("limit", f"limit must be an integer in [1, {MAX_LIMIT}]")
+        limit = parse_limit(params, DEFAULT_LIMIT, MAX_LIMIT)
         return cls(
             pool_id=params.get("pool_id"),
             task_id=params.get("task_id"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_toloka.testing.errors import validation_error
+from airflow_provider_toloka.testing.errors import field_error, validation_error
 from airflow_provider_toloka.testing.timefmt import parse_time
 
 IdKey = Callable[[str], Any]
@@ -30,6 +30,23 @@ Parser = Callable[[str], Any]
 def parse_int(value: str) -> int:
     """An integer query parameter."""
     return int(value)
+
+
+def parse_limit(params: Mapping[str, str], default: int, maximum: int) -> int:
+    """The ``limit`` query parameter (``default`` when absent).
+
+    :raises ApiError: 400 VALIDATION_ERROR (VALUE_NOT_ALLOWED) unless it is an integer in [1, ``maximum``].
+    """
+    raw = params.get("limit")
+    try:
+        limit = default if raw is None else int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= maximum:
+        raise validation_error(
+            {"limit": field_error("VALUE_NOT_ALLOWED", f"limit must be an integer in [1, {maximum}]")}
+        )
+    return limit
 
 
 @dataclass(frozen=True)
@@ -89,15 +106,7 @@ class ListQuery:
                     {"sort": {"code": "VALUE_NOT_ALLOWED", "message": f"sort keys must be among {allowed}"}}
                 )
             keys.append((key.lstrip("-"), key.startswith("-")))
-        raw_limit = params.get("limit")
-        try:
-            limit = default_limit if raw_limit is None else int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= max_limit:
-            raise validation_error(
-                {"limit": {"code": "VALUE_NOT_ALLOWED", "message": f"limit must be an integer in [1, {max_limit}]"}}
-            )
+        limit = parse_limit(params, default_limit, max_limit)
         ranges = []
         for field_name, parser in (range_fields if range_fields is not None else {"created": parse_time}).items():
             for operator in RANGE_OPERATORS:

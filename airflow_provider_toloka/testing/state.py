@@ -68,7 +68,6 @@ class EmulatorState:
         self.extended = ExtendedState()  # skills, trainings, attachments, ... (testing/extended_state.py)
         self.requester: dict[str, Any] = {
             "id": REQUESTER_ID,
-            "balance": 1000.0,
             "public_name": {"EN": "Toloka emulator"},
             "company": {"id": OWNER["company_id"], "superintendent_id": REQUESTER_ID},
         }
@@ -429,13 +428,7 @@ class EmulatorState:
 
     # -- assignments --------------------------------------------------------------------
 
-    def add_assignment(
-        self,
-        pool_id: str,
-        tasks: list[dict[str, Any]],
-        solutions: list[dict[str, Any]] | None = None,
-        status: str = "SUBMITTED",
-        user_id: str = "emulated-toloker",
-    ) -> dict[str, Any]:
-        """Seed one assignment: for tests and demos, not part of the API (see ``Labeling.add_assignment``)."""
-        return self.labeling.add_assignment(pool_id, tasks, solutions, status, user_id)
+    @property
+    def add_assignment(self) -> Callable[..., dict[str, Any]]:
+        """Seed one assignment: for tests and demos, not part of the API (:meth:`Labeling.add_assignment`)."""
+        return self.labeling.add_assignment
