@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_toloka.client.aggregation import Aggregate
-    from airflow_provider_toloka.client.models import Project
+    from airflow_provider_toloka.client.cost import Spend
+    from airflow_provider_toloka.client.models import Pool, Project
 
 #: The statuses whose answers count by default: everything submitted that was not rejected.
 ANSWERED_STATUSES = ("SUBMITTED", "ACCEPTED")
@@ -51,24 +52,46 @@ class TolokaResultsOperator(TolokaBaseOperator):
         super().__init__(**kwargs)
         self.pool_id = pool_id
 
-    def pool_and_project(self, context: Context) -> tuple[str, Project]:
-        """The pool id and its project (for the output fields); the task's link points at the pool."""
+    def linked_pool(self, context: Context) -> tuple[str, Pool]:
+        """The pool id and the pool; the task's link points at the pool."""
         pool_id = object_id(self.pool_id, "pool_id")
         pool = self.hook.client.get_pool(pool_id)
         self.link_to(context, project_id=pool.project_id, pool_id=pool_id)
-        return pool_id, self.hook.client.get_project(pool.project_id)
+        return pool_id, pool
 
-    def finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
-        """Log the result, put it on the outlets' asset events, and return it for XCom."""
+    def pool_and_project(self, context: Context) -> tuple[str, Pool, Project]:
+        """The pool id, the pool and its project (for the output fields); the task's link points at the pool."""
+        pool_id, pool = self.linked_pool(context)
+        return pool_id, pool, self.hook.client.get_project(pool.project_id)
+
+    def spend(self, assignments: int, reward: float) -> Spend:
+        """What accepted assignments with this much reward cost: the fee at the connection extra ``fee_rate``."""
+        from airflow_provider_toloka.client.cost import Spend
+
+        return Spend(assignments, reward, self.hook.fee_rate)
+
+    def finish(self, context: Context, result: dict[str, Any], spend: Spend | None = None) -> dict[str, Any]:
+        """Log the result (and what was spent, in one line), put it on the outlets' asset events, return it.
+
+        :param spend: what the accepted assignments cost; the result carries it as ``spent``.
+        """
         from airflow_provider_toloka.utils.outputs import record_asset_extra
 
+        if spend is not None:
+            result["spent"] = spend.as_dict()
         self.log.info("%s", result)
+        if spend is not None:
+            self.log.info("Pool %s: %s", result.get("pool_id"), spend.describe())
         record_asset_extra(self.outlets, context, result)
         return result
 
 
 class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
-    """Accepts or rejects a pool's SUBMITTED assignments by a policy; returns the counts.
+    """Accepts or rejects a pool's SUBMITTED assignments by a policy; returns the counts and what was spent.
+
+    ``spent`` is what the assignments this task accepted cost (``accepted_assignments``,
+    ``reward``, ``fee_rate``, ``fee``, ``total``): their rewards plus the platform fee at the
+    connection extra ``fee_rate``, as in the cost estimate; the task log states it in one line.
 
     Safe under retries: an assignment reviewed already (by an earlier try or by a person) counts
     as done, and the majority is computed from every submitted, accepted and rejected answer, so a
@@ -116,6 +139,7 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
 
     @fail_fast
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_toloka.client.cost import reward_of
         from airflow_provider_toloka.client.errors import TolokaValidationError
         from airflow_provider_toloka.client.review import POLICIES, AccuracyScorer, policy_verdict
 
@@ -123,6 +147,8 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
         if not callable(self.policy) and self.policy not in POLICIES:
             raise TolokaValidationError(f"Unknown review policy {self.policy!r}: use one of {', '.join(POLICIES)}")
         pool_id = object_id(self.pool_id, "pool_id")
+        pool_reward = client.get_pool(pool_id).reward_per_assignment
+        accepted_reward = 0.0
         scorer = None
         if self.policy in ("control_accuracy", "majority"):
             scorer = AccuracyScorer(str(self.policy), self.fields, self.min_agreement, self.per_toloker)
@@ -137,9 +163,12 @@ class TolokaReviewAssignmentsOperator(TolokaResultsOperator):
             review = client.review_assignment(assignment["id"], verdict.accept, verdict.comment or default)
             if not review.changed:
                 counts["already_reviewed"] += 1
+            elif review.status == "ACCEPTED":
+                counts["accepted"] += 1
+                accepted_reward += reward_of(assignment, pool_reward)
             else:
-                counts["accepted" if review.status == "ACCEPTED" else "rejected"] += 1
-        return self.finish(context, {"pool_id": pool_id, **counts})
+                counts["rejected"] += 1
+        return self.finish(context, {"pool_id": pool_id, **counts}, self.spend(counts["accepted"], accepted_reward))
 
 
 class TolokaGetAssignmentsOperator(TolokaResultsOperator):
@@ -148,7 +177,9 @@ class TolokaGetAssignmentsOperator(TolokaResultsOperator):
     One row per task of each assignment: the assignment's fields (``assignment_id``, ``user_id``,
     ``status``, ``submitted``, ...), ``task_id``, ``control`` (a control task), ``input_values`` and
     ``output_values`` (nested in .jsonl; dotted columns such as ``output_values.result`` in .csv
-    and .parquet). Memory stays constant whatever the number of assignments.
+    and .parquet). Memory stays constant whatever the number of assignments. When ACCEPTED
+    assignments are exported, the result's ``spent`` is what they cost (reward plus the fee at the
+    connection extra ``fee_rate``), also stated in the task log.
 
     :param pool_id: the pool (templated).
     :param output_path: a .jsonl, .csv or .parquet path or URL (templated).
@@ -174,13 +205,14 @@ class TolokaGetAssignmentsOperator(TolokaResultsOperator):
 
     @fail_fast
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_toloka.client.cost import reward_of
         from airflow_provider_toloka.client.results import status_filter
         from airflow_provider_toloka.client.writers import RowWriter
         from airflow_provider_toloka.utils.outputs import output_file
 
         path = output_file(self.output_path)
         statuses = status_filter(_statuses(self.status) or None)
-        pool_id, project = self.pool_and_project(context)
+        pool_id, pool, project = self.pool_and_project(context)
         columns = [
             *ASSIGNMENT_FIELDS,
             *ASSIGNMENT_DATES,
@@ -190,12 +222,16 @@ class TolokaGetAssignmentsOperator(TolokaResultsOperator):
             *(f"output_values.{name}" for name in project.task_spec.output_spec),
         ]
         by_status: dict[str, int] = {}
+        accepted_reward = 0.0
         assignments = self.hook.client.iter_assignments(pool_id, statuses, self.page_size)
 
         def rows() -> Iterator[dict[str, Any]]:
             for number, assignment in enumerate(assignments, start=1):
                 status = str(assignment.get("status"))
                 by_status[status] = by_status.get(status, 0) + 1
+                if status == "ACCEPTED":
+                    nonlocal accepted_reward
+                    accepted_reward += reward_of(assignment, pool.reward_per_assignment)
                 if number % 100_000 == 0:
                     self.log.info("Exported %s assignments so far", number)
                 yield from _assignment_rows(assignment)
@@ -209,7 +245,8 @@ class TolokaGetAssignmentsOperator(TolokaResultsOperator):
             "rows": writer.rows,
             "by_status": by_status,
         }
-        return self.finish(context, result)
+        accepted = by_status.get("ACCEPTED", 0)
+        return self.finish(context, result, self.spend(accepted, accepted_reward) if accepted else None)
 
 
 def _assignment_rows(assignment: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -281,7 +318,7 @@ class TolokaAggregateOperator(TolokaResultsOperator):
 
         path = output_file(self.output_path)
         method = str(self.method).strip()
-        pool_id, project = self.pool_and_project(context)
+        pool_id, _, project = self.pool_and_project(context)
         fields = list(self.fields or project.task_spec.output_spec)
         unknown = [name for name in fields if name not in project.task_spec.output_spec]
         if unknown:

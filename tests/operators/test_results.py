@@ -42,6 +42,19 @@ def _outlet_context(asset):
     return context
 
 
+def _spent(accepted: int, reward: float) -> dict:
+    """The ``spent`` summary of ``accepted`` assignments paid ``reward`` in all, at the default fee rate 0.3."""
+    fee = round(reward * 0.3, 6)
+    return {
+        "accepted_assignments": accepted,
+        "reward": reward,
+        "fee_rate": 0.3,
+        "fee": fee,
+        "total": round(reward + fee, 6),
+        "complete": True,
+    }
+
+
 def _jsonl(path) -> list[dict]:
     return [json.loads(line) for line in open(path).read().splitlines()]
 
@@ -53,7 +66,15 @@ def test_accept_all_accepts_every_submitted_assignment_and_a_rerun_finds_nothing
     pool_id, _, ids = labeled_pool
     operator = TolokaReviewAssignmentsOperator(task_id="review", pool_id=pool_id, accept_comment="Thanks")
     counts = operator.execute(make_context(task_id="review"))
-    assert counts == {"pool_id": pool_id, "accepted": 4, "rejected": 0, "already_reviewed": 0, "left": 0}
+    spent = _spent(4, 0.08)  # what the four accepted assignments cost: reward plus 30 % fee
+    assert counts == {
+        "pool_id": pool_id,
+        "accepted": 4,
+        "rejected": 0,
+        "already_reviewed": 0,
+        "left": 0,
+        "spent": spent,
+    }
     assert {client.get_assignment(i)["status"] for i in ids.values()} == {"ACCEPTED"}
     assert client.get_assignment(ids["odd"])["public_comment"] == "Thanks"
     again = TolokaReviewAssignmentsOperator(task_id="review", pool_id=pool_id).execute(make_context(task_id="review"))
@@ -94,7 +115,14 @@ def test_a_callable_policy_and_assignments_reviewed_meanwhile_count_as_done(tolo
         return None  # left for a person
 
     counts = TolokaReviewAssignmentsOperator(task_id="review", pool_id=pool_id, policy=policy).execute(make_context())
-    assert counts == {"pool_id": pool_id, "accepted": 0, "rejected": 1, "already_reviewed": 1, "left": 2}
+    assert counts == {
+        "pool_id": pool_id,
+        "accepted": 0,
+        "rejected": 1,
+        "already_reviewed": 1,
+        "left": 2,
+        "spent": _spent(0, 0.0),  # accepted by a person meanwhile: not by this task
+    }
     odd = client.get_assignment(ids["odd"])
     assert (odd["status"], odd["public_comment"]) == ("REJECTED", "Please read the instructions")
     assert client.get_assignment(ids["good2"])["status"] == "SUBMITTED"
@@ -138,6 +166,7 @@ def test_export_streams_one_row_per_task_answer_and_returns_path_and_counts(
         "assignments": 4,
         "rows": 20,
         "by_status": {"ACCEPTED": 1, "SUBMITTED": 3},
+        "spent": _spent(1, 0.02),
     }
     rows = _jsonl(path)
     assert len(rows) == 20 and len({(r["assignment_id"], r["task_id"]) for r in rows}) == 20
