@@ -43,8 +43,9 @@ with DAG(
             answers: Counter[str] = Counter()
             confidences = []
             location = ObjectStoragePath(path if "://" in path else f"file://{os.path.abspath(path)}")
-            with location.open("r", encoding="utf-8") as rows:
-                for line in rows:
+            with location.open("r", encoding="utf-8") as handle:
+                # readline, not iteration: Airflow 3.1's tracking wrapper of the file is not iterable
+                for line in iter(handle.readline, ""):
                     row = json.loads(line)
                     answers[json.dumps(row["output_values"], sort_keys=True)] += 1
                     if row.get("confidence") is not None:
