@@ -17,6 +17,20 @@ UNLIMITED_QUOTAS: dict[str, int] = {
     "tasks_per_day": -1,
 }
 
+#: The tasks of the example DAG toloka_shoes_quickstart, the whole labeling loop.
+QUICKSTART_TASK_IDS = (
+    "prepare_tasks",
+    "create_project",
+    "create_pool",
+    "upload_tasks",
+    "wait_for_upload",
+    "open_pool",
+    "wait_for_labels",
+    "accept_answers",
+    "results_file",
+    "aggregate",
+)
+
 SHOES_PROJECT: dict[str, Any] = {
     "public_name": "Categories of shoes",
     "public_description": "Look at the picture and determine the category of shoes",

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 from packaging.version import Version
+from quickstart import QUICKSTART_TASK_IDS
 
 from airflow_provider_toloka.testing import TolokaEmulator
 from airflow_provider_toloka.testing.stack import AirflowStack
@@ -63,18 +64,7 @@ DAG_ID = "toloka_shoes_quickstart"
 RUN_ID = "browser_test_run"
 TOKEN = "browser-test-key-5d2e"
 N_TASKS, OVERLAP = 30, 2
-TASK_IDS = (
-    "prepare_tasks",
-    "create_project",
-    "create_pool",
-    "upload_tasks",
-    "wait_for_upload",
-    "open_pool",
-    "wait_for_labels",
-    "accept_answers",
-    "results_file",
-    "aggregate",
-)
+TASK_IDS = QUICKSTART_TASK_IDS
 
 DEBIAN_PACKAGES = ("chromium", "chromium-driver")
 APT_TIMEOUTS = {"update": 300, "install": 600}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from airflow_context import connection_json
+from quickstart import QUICKSTART_TASK_IDS
 
 from airflow_provider_toloka.testing import TolokaEmulator
 
@@ -31,18 +32,7 @@ def test_example_dags_import_cleanly_with_the_expected_graph():
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
     quickstart, daily = bag.dags["toloka_shoes_quickstart"], bag.dags["toloka_daily_batch"]
-    assert set(quickstart.task_ids) == {
-        "prepare_tasks",
-        "create_project",
-        "create_pool",
-        "upload_tasks",
-        "wait_for_upload",
-        "open_pool",
-        "wait_for_labels",
-        "accept_answers",
-        "results_file",
-        "aggregate",
-    }
+    assert set(quickstart.task_ids) == set(QUICKSTART_TASK_IDS)
     assert quickstart.get_task("open_pool").upstream_task_ids == {"wait_for_upload", "create_pool"}
     assert quickstart.get_task("wait_for_labels").upstream_task_ids == {"open_pool", "create_pool"}
     assert quickstart.get_task("aggregate").upstream_task_ids == {"accept_answers", "results_file", "create_pool"}
