@@ -22,8 +22,9 @@ from airflow_provider_toloka.testing.routing import (
     overlap_query,
     page_response,
 )
-from airflow_provider_toloka.testing.state import MAX_ASYNC_TASKS, EmulatorState
+from airflow_provider_toloka.testing.state import EmulatorState
 from airflow_provider_toloka.testing.timefmt import parse_time
+from airflow_provider_toloka.testing.uploads import MAX_ASYNC_TASKS
 
 API_PREFIX = "/api/v1"
 AUTH_SCHEMES = ("oauth", "apikey")

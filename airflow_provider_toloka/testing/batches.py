@@ -1,4 +1,4 @@
-"""Task intake: checking the items of a POST /tasks request, and the deferred TASK.BATCH_CREATE.
+"""Task intake: checking the items of a POST /tasks request (the upload itself: ``uploads.py``).
 
 The request items are kept as sent (the operation log echoes them); each valid item gets a
 task view of its own with the API's fixed field set, sharing the item's ``input_values``.
@@ -11,7 +11,6 @@ from typing import Any
 
 from airflow_provider_toloka.client.validation import InputValidator
 from airflow_provider_toloka.testing.errors import field_error
-from airflow_provider_toloka.testing.operations import Operation
 
 Errors = dict[str, dict[str, str]]
 Valid = list[tuple[int, dict[str, Any]]]
@@ -145,69 +144,3 @@ def check_items(
             continue
         valid.append((index, task_view(item, pool_id, overlap)))
     return valid, errors
-
-
-def log_input(item: Any) -> dict[str, Any]:
-    """The ``input`` of a log line: the item as sent (an object; a non-object item as ``{}``)."""
-    return item if isinstance(item, dict) else {}
-
-
-class TaskBatch:
-    """The deferred part of one TASK.BATCH_CREATE: what to create when it finishes, and its log.
-
-    :param items: the request items, as sent.
-    :param valid: the valid ``(index, task view)`` pairs.
-    :param errors: field errors by index.
-    :param open_pool: open the pools of the created tasks when the operation succeeds.
-    :param store: stores tasks, created at the given time.
-    :param open_pool_by_id: opens one pool at the given time.
-    """
-
-    __slots__ = ("created", "errors", "items", "open_pool", "open_pool_by_id", "store", "valid")
-
-    def __init__(
-        self,
-        items: list[Any],
-        valid: Valid,
-        errors: dict[int, Errors],
-        open_pool: bool,
-        store: Callable[[list[dict[str, Any]], float], None],
-        open_pool_by_id: Callable[[str, float], None],
-    ) -> None:
-        self.items = items
-        self.valid: Valid | None = valid
-        self.errors = errors
-        self.open_pool = open_pool
-        self.created: dict[int, dict[str, Any]] = {}
-        self.store = store
-        self.open_pool_by_id = open_pool_by_id
-
-    def finish(self, operation: Operation) -> None:
-        """Create the valid tasks (nothing when the operation fails) and open their pools if asked."""
-        valid, self.valid = self.valid or [], None
-        if not operation.succeeds:
-            operation.details.update(success_count=0, failed_count=len(self.items))
-            return
-        tasks = [task for _, task in valid]
-        self.store(tasks, operation.due)
-        self.created = dict(valid)
-        operation.details.update(success_count=len(tasks), failed_count=len(self.errors))
-        if self.open_pool:
-            for pool_id in {task["pool_id"] for task in tasks}:
-                self.open_pool_by_id(pool_id, operation.due)
-
-    def log(self) -> list[dict[str, Any]]:
-        """In request order: a TASK_CREATE line per created task, a TASK_VALIDATE line per invalid item.
-
-        ``input`` is the item as sent, client tags included; a failed batch logs only its invalid items.
-        """
-        lines = []
-        for index, item in enumerate(self.items):
-            task = self.created.get(index)
-            if task is not None:
-                lines.append({"type": "TASK_CREATE", "success": True, "input": item, "output": {"task_id": task["id"]}})
-            elif index in self.errors:
-                lines.append(
-                    {"type": "TASK_VALIDATE", "success": False, "input": log_input(item), "output": self.errors[index]}
-                )
-        return lines

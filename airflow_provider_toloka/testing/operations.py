@@ -15,6 +15,7 @@ from airflow_provider_toloka.testing.timefmt import iso_utc
 Effect = Callable[["Operation"], None]
 
 TASK_BATCH_CREATE = "TASK.BATCH_CREATE"
+TASK_SUITE_BATCH_CREATE = "TASK_SUITE.BATCH_CREATE"
 POOL_OPEN = "POOL.OPEN"
 POOL_CLOSE = "POOL.CLOSE"
 

@@ -25,9 +25,9 @@ def task_suites_router(access: StoreAccess) -> APIRouter:
     routes.upload(
         "/task-suites",
         "a task suite or an array of task suites",
-        suites.create_one,
-        suites.create_sync,
-        suites.create_async,
+        suites.uploads.create_one,
+        suites.uploads.create_sync,
+        suites.uploads.create_async,
     )
 
     @router.get("/task-suites")

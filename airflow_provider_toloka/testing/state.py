@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from typing import Any
 
 from airflow_provider_toloka.client.models import pool_errors, project_errors
 from airflow_provider_toloka.client.validation import InputValidator
-from airflow_provider_toloka.testing.batches import TaskBatch, check_items
+from airflow_provider_toloka.testing.batches import Errors, Valid, check_items
 from airflow_provider_toloka.testing.config import EmulatorConfig
 from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.extended_state import ExtendedState
@@ -36,14 +35,10 @@ from airflow_provider_toloka.testing.labeling import Labeling
 from airflow_provider_toloka.testing.limits import FixedWindow, Quota, retry_after_header
 from airflow_provider_toloka.testing.operations import POOL_CLOSE, POOL_OPEN, TASK_BATCH_CREATE, Operation
 from airflow_provider_toloka.testing.paging import ListQuery, numeric_id, page_objects, text_id
+from airflow_provider_toloka.testing.store_access import StoreAccess
 from airflow_provider_toloka.testing.tasks import TaskStore
 from airflow_provider_toloka.testing.timefmt import iso_utc
-
-#: Most tasks in one synchronous / asynchronous POST /tasks request.
-MAX_SYNC_TASKS = 5_000
-MAX_ASYNC_TASKS = 100_000
-#: Most bytes of ``input_values`` in one POST /tasks request.
-MAX_REQUEST_INPUT_BYTES = 1_048_576
+from airflow_provider_toloka.testing.uploads import UploadKind, Uploads, task_input_bytes
 
 REQUESTER_ID = "emulator-requester"
 OWNER = {"id": REQUESTER_ID, "myself": True, "company_id": "emulator-company"}
@@ -78,7 +73,18 @@ class EmulatorState:
         self._validators: dict[str, InputValidator] = {}
         self._project_quota = self._make_quota("project creation", self.config.projects_per_minute)
         self._pool_quota = self._make_quota("pool creation", self.config.pools_per_minute)
-        self._task_quota = self._make_quota("task creation", self.config.tasks_per_minute)
+        self._task_uploads = Uploads(
+            StoreAccess(self),
+            UploadKind(
+                noun="tasks",
+                operation_type=TASK_BATCH_CREATE,
+                log_prefix="TASK",
+                quota=self._make_quota("task creation", self.config.tasks_per_minute),
+                check=self._check_tasks,
+                store=self._store_tasks,
+                input_bytes=task_input_bytes,
+            ),
+        )
 
     # -- time ---------------------------------------------------------------------------
 
@@ -270,60 +276,18 @@ class EmulatorState:
             task["created"] = created
         self.tasks.add(tasks)
 
-    def _check_request_size(self, items: list[Any], body_size: int, mode_limit: int, mode: str) -> None:
-        """413 for too many items, or for more than :data:`MAX_REQUEST_INPUT_BYTES` of input_values."""
-        if len(items) > mode_limit:
-            raise ApiError(
-                413,
-                "VALIDATION_ERROR",
-                f"Too many tasks: {len(items)} > {mode_limit} in a{mode} request"
-                + ("; use async_mode=true for bigger batches" if mode_limit == MAX_SYNC_TASKS else ""),
-                {"items": field_error("ARRAY_SIZE_GREATER_THAN_MAX", f"At most {mode_limit} items")},
-            )
-        if body_size > MAX_REQUEST_INPUT_BYTES:  # the body bounds the input_values: count only when it may be over
-            size = sum(len(json.dumps(item.get("input_values")).encode()) for item in items if isinstance(item, dict))
-            if size > MAX_REQUEST_INPUT_BYTES:
-                raise ApiError(
-                    413,
-                    "VALIDATION_ERROR",
-                    f"The input_values of the request are {size} bytes; at most {MAX_REQUEST_INPUT_BYTES} a request",
-                    {
-                        "input_values": field_error(
-                            "OBJECT_SIZE_BYTES_GREATER_THAN_MAX", f"At most {MAX_REQUEST_INPUT_BYTES} bytes"
-                        )
-                    },
-                )
+    def _check_tasks(self, items: list[Any], allow_defaults: bool) -> tuple[Valid, dict[int, Errors]]:
+        return check_items(items, self._task_pools(), self._validator, allow_defaults)
 
     def create_task(self, body: dict[str, Any], allow_defaults: bool = False) -> dict[str, Any]:
         """POST /tasks with one task object (synchronous): the created task (400 with its field errors otherwise)."""
-        with self._transaction() as now:
-            self._quota(self._task_quota, 1, now)
-            valid, errors = check_items([body], self._task_pools(), self._validator, allow_defaults)
-            if errors:
-                raise validation_error(errors[0])
-            self._task_quota.consume(1, now)
-            task = valid[0][1]
-            self._store_tasks([task], now)
-            return task
+        return self._task_uploads.create_one(body, allow_defaults)
 
     def create_tasks_sync(
         self, items: list[Any], skip_invalid_items: bool, allow_defaults: bool = False, body_size: int = 0
     ) -> dict[str, Any]:
-        """POST /tasks (synchronous): ``{"items": {index: task}, "validation_errors": {index: errors}}``.
-
-        :raises ApiError: 413 when too many items or too many bytes, 400 when any is invalid and
-            ``skip_invalid_items`` is false (nothing is created then); 429 over the task quota.
-        """
-        self._check_request_size(items, body_size, MAX_SYNC_TASKS, " synchronous")
-        with self._transaction() as now:
-            self._quota(self._task_quota, len(items), now)
-            valid, errors = check_items(items, self._task_pools(), self._validator, allow_defaults)
-            error_payload = {str(index): problems for index, problems in errors.items()}
-            if errors and not skip_invalid_items:
-                raise validation_error(error_payload, f"{len(errors)} of {len(items)} tasks are invalid")
-            self._task_quota.consume(len(items), now)
-            self._store_tasks([task for _, task in valid], now)
-            return {"items": {str(index): task for index, task in valid}, "validation_errors": error_payload}
+        """POST /tasks (synchronous): ``{"items": {index: task}, "validation_errors": {index: errors}}``."""
+        return self._task_uploads.create_sync(items, skip_invalid_items, allow_defaults, body_size)
 
     def create_tasks_async(
         self,
@@ -335,50 +299,15 @@ class EmulatorState:
         operation_id: str | None,
         body_size: int = 0,
     ) -> dict[str, Any]:
-        """POST /tasks?async_mode=true (an array, or one task object): a TASK.BATCH_CREATE operation.
-
-        :raises ApiError: 413 when too many items or bytes, 409 OPERATION_ALREADY_EXISTS for a known
-            ``operation_id`` (nothing created or counted), 429 over the task quota.
-        """
-        self._check_request_size(items, body_size, MAX_ASYNC_TASKS, "n asynchronous")
-        operation_id = operation_id or str(uuid.uuid4())
-        with self._transaction() as now:
-            if operation_id in self.operations:
-                raise ApiError(
-                    409,
-                    "OPERATION_ALREADY_EXISTS",
-                    f"Operation {operation_id} already exists",
-                    {"operation_id": operation_id},
-                )
-            self._quota(self._task_quota, len(items), now)
-            valid, errors = check_items(items, self._task_pools(), self._validator, allow_defaults)
-            self._task_quota.consume(len(items), now)
-            parameters = {
-                "allow_defaults": allow_defaults,
-                "skip_invalid_items": skip_invalid_items,
-                "open_pool": open_pool,
-            }
-            details = {
-                "total_count": len(items),
-                "valid_count": len(valid),
-                "not_valid_count": len(errors),
-                "success_count": 0,
-                "failed_count": 0,
-            }
-            succeeds = skip_invalid_items or not errors
-            batch = TaskBatch(items, valid, errors, open_pool, self._store_tasks, self._open_by_upload)
-            operation = Operation(
-                operation_id,
-                TASK_BATCH_CREATE,
-                now,
-                self.config.operation_delay,
-                parameters,
-                details,
-                succeeds=succeeds,
-                effect=batch.finish,
-            )
-            operation.log_source = batch.log
-            return self._submit(operation, now)
+        """POST /tasks?async_mode=true (an array, or one task object): a TASK.BATCH_CREATE operation."""
+        return self._task_uploads.create_async(
+            items,
+            allow_defaults=allow_defaults,
+            skip_invalid_items=skip_invalid_items,
+            open_pool=open_pool,
+            operation_id=operation_id,
+            body_size=body_size,
+        )
 
     def get_task(self, identifier: str) -> dict[str, Any]:
         """GET /tasks/{id}."""

@@ -9,13 +9,11 @@ bytes of ``input_values`` a request (413 otherwise).
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_toloka.testing.batches import log_input, task_view
+from airflow_provider_toloka.testing.batches import task_view
 from airflow_provider_toloka.testing.body_checks import (
     Errors,
     check_int,
@@ -25,12 +23,11 @@ from airflow_provider_toloka.testing.body_checks import (
     refuse_unknown,
     require_object,
 )
-from airflow_provider_toloka.testing.errors import ApiError, does_not_exist, field_error, validation_error
+from airflow_provider_toloka.testing.errors import does_not_exist, field_error, validation_error
 from airflow_provider_toloka.testing.lifecycle import COUNTED_STATUSES
 from airflow_provider_toloka.testing.limits import FixedWindow, Quota
-from airflow_provider_toloka.testing.operations import Operation
+from airflow_provider_toloka.testing.operations import TASK_SUITE_BATCH_CREATE
 from airflow_provider_toloka.testing.paging import ListQuery, page_objects, text_id
-from airflow_provider_toloka.testing.state import MAX_ASYNC_TASKS, MAX_REQUEST_INPUT_BYTES, MAX_SYNC_TASKS
 from airflow_provider_toloka.testing.store_access import StoreAccess
 from airflow_provider_toloka.testing.suite_checks import (
     ISSUING_ORDER_BOUND,
@@ -39,8 +36,8 @@ from airflow_provider_toloka.testing.suite_checks import (
     check_suites,
 )
 from airflow_provider_toloka.testing.timefmt import iso_utc
+from airflow_provider_toloka.testing.uploads import UploadKind, Uploads, task_input_bytes
 
-TASK_SUITE_BATCH_CREATE = "TASK_SUITE.BATCH_CREATE"
 SUITES_PER_MINUTE = 100_000
 SUITES_PER_DAY = 2_000_000
 PATCH_FIELDS = ("overlap", "infinite_overlap", "issuing_order_override")
@@ -56,73 +53,12 @@ def task_suite_id(number: int) -> str:
 
 def input_bytes(items: Iterable[Any]) -> int:
     """Bytes of the ``input_values`` of every task of the suites in ``items``."""
-    return sum(
-        len(json.dumps(task.get("input_values")).encode())
+    return task_input_bytes(
+        task
         for item in items
         if isinstance(item, dict) and isinstance(item.get("tasks"), list)
         for task in item["tasks"]
-        if isinstance(task, dict)
     )
-
-
-def check_request_size(items: list[Any], body_size: int, limit: int) -> None:
-    """413 for more than ``limit`` suites or more than :data:`MAX_REQUEST_INPUT_BYTES` of input_values."""
-    if len(items) > limit:
-        raise ApiError(
-            413,
-            "VALIDATION_ERROR",
-            f"Too many task suites: {len(items)} > {limit} in one request",
-            {"items": field_error("ARRAY_SIZE_GREATER_THAN_MAX", f"At most {limit} items")},
-        )
-    if body_size > MAX_REQUEST_INPUT_BYTES and input_bytes(items) > MAX_REQUEST_INPUT_BYTES:
-        raise ApiError(
-            413,
-            "VALIDATION_ERROR",
-            f"The input_values of the request are over {MAX_REQUEST_INPUT_BYTES} bytes",
-            {"input_values": field_error("OBJECT_SIZE_BYTES_GREATER_THAN_MAX", f"At most {MAX_REQUEST_INPUT_BYTES}")},
-        )
-
-
-class SuiteBatch:
-    """The deferred part of one TASK_SUITE.BATCH_CREATE: the suites to create when it finishes, and its log."""
-
-    def __init__(self, suites: TaskSuites, items: list[Any], valid: Valid, errors: dict[int, Errors], open_pool: bool):
-        self.suites = suites
-        self.items = items
-        self.valid = valid
-        self.errors = errors
-        self.open_pool = open_pool
-        self.created: dict[int, str] = {}
-
-    def finish(self, operation: Operation) -> None:
-        """Create the valid suites (none when the operation fails) and open their pools if asked."""
-        if not operation.succeeds:
-            operation.details.update(success_count=0, failed_count=len(self.items))
-            return
-        for index, view in self.valid:
-            self.created[index] = self.suites.store(view, operation.due)["id"]
-        operation.details.update(success_count=len(self.created), failed_count=len(self.errors))
-        if self.open_pool:
-            for pool_id in {view["pool_id"] for _, view in self.valid}:
-                self.suites.access.open_pool_by_upload(pool_id, operation.due)
-
-    def log(self) -> list[dict[str, Any]]:
-        """In request order: TASK_SUITE_CREATE per created suite, TASK_SUITE_VALIDATE per invalid item."""
-        lines = []
-        for index, item in enumerate(self.items):
-            if index in self.created:
-                output = {"task_suite_id": self.created[index]}
-                lines.append({"type": "TASK_SUITE_CREATE", "success": True, "input": item, "output": output})
-            elif index in self.errors:
-                lines.append(
-                    {
-                        "type": "TASK_SUITE_VALIDATE",
-                        "success": False,
-                        "input": log_input(item),
-                        "output": self.errors[index],
-                    }
-                )
-        return lines
 
 
 class TaskSuites:
@@ -140,6 +76,19 @@ class TaskSuites:
                 "MIN": FixedWindow(SUITES_PER_MINUTE, config.quota_window),
                 "DAY": FixedWindow(SUITES_PER_DAY, config.day_window),
             },
+        )
+        #: ``POST /task-suites``: one suite, a synchronous list, or a TASK_SUITE.BATCH_CREATE.
+        self.uploads = Uploads(
+            access,
+            UploadKind(
+                noun="task suites",
+                operation_type=TASK_SUITE_BATCH_CREATE,
+                log_prefix="TASK_SUITE",
+                quota=self.quota,
+                check=self._check,
+                store=self.store_all,
+                input_bytes=input_bytes,
+            ),
         )
 
     @property
@@ -160,73 +109,10 @@ class TaskSuites:
         self._suites[view["id"]] = view
         return view
 
-    # -- creation -----------------------------------------------------------------------
-
-    def create_one(self, body: dict[str, Any], allow_defaults: bool) -> dict[str, Any]:
-        """POST /task-suites with one suite object: the created suite (400 with its field errors otherwise)."""
-        with self.access.transaction() as now:
-            self.access.refuse_over_quota(self.quota, 1, now)
-            valid, errors = self._check([body], allow_defaults)
-            if errors:
-                raise validation_error(errors[0])
-            self.quota.consume(1, now)
-            return self.store(valid[0][1], now)
-
-    def create_sync(
-        self, items: list[Any], skip_invalid_items: bool, allow_defaults: bool, body_size: int
-    ) -> dict[str, Any]:
-        """POST /task-suites with a list: ``{"items": {index: suite}, "validation_errors": {index: errors}}``."""
-        check_request_size(items, body_size, MAX_SYNC_TASKS)
-        with self.access.transaction() as now:
-            self.access.refuse_over_quota(self.quota, len(items), now)
-            valid, errors = self._check(items, allow_defaults)
-            error_payload = {str(index): problems for index, problems in errors.items()}
-            if errors and not skip_invalid_items:
-                raise validation_error(error_payload, f"{len(errors)} of {len(items)} task suites are invalid")
-            self.quota.consume(len(items), now)
-            created = {str(index): self.store(view, now) for index, view in valid}
-            return {"items": created, "validation_errors": error_payload}
-
-    def create_async(
-        self,
-        items: list[Any],
-        *,
-        allow_defaults: bool,
-        skip_invalid_items: bool,
-        open_pool: bool,
-        operation_id: str | None,
-        body_size: int,
-    ) -> dict[str, Any]:
-        """POST /task-suites?async_mode=true: a TASK_SUITE.BATCH_CREATE operation.
-
-        :raises ApiError: 413 when too many items or bytes, 409 OPERATION_ALREADY_EXISTS for a known
-            ``operation_id`` (nothing created or counted), 429 over the quota.
-        """
-        check_request_size(items, body_size, MAX_ASYNC_TASKS)
-        with self.access.transaction() as now:
-            self.access.refuse_known_operation(operation_id)
-            self.access.refuse_over_quota(self.quota, len(items), now)
-            valid, errors = self._check(items, allow_defaults)
-            self.quota.consume(len(items), now)
-            batch = SuiteBatch(self, items, valid, errors, open_pool)
-            operation = Operation(
-                operation_id or str(uuid.uuid4()),
-                TASK_SUITE_BATCH_CREATE,
-                now,
-                self.access.state.config.operation_delay,
-                {"allow_defaults": allow_defaults, "skip_invalid_items": skip_invalid_items, "open_pool": open_pool},
-                {
-                    "total_count": len(items),
-                    "valid_count": len(valid),
-                    "not_valid_count": len(errors),
-                    "success_count": 0,
-                    "failed_count": 0,
-                },
-                succeeds=skip_invalid_items or not errors,
-                effect=batch.finish,
-            )
-            operation.log_source = batch.log
-            return self.access.submit_operation(operation, now)
+    def store_all(self, views: list[dict[str, Any]], when: float) -> None:
+        """Store checked suites in order (see :meth:`store`)."""
+        for view in views:
+            self.store(view, when)
 
     # -- reading ------------------------------------------------------------------------
 
