@@ -85,6 +85,10 @@ class EmulatorState:
                 input_bytes=task_input_bytes,
             ),
         )
+        #: POST /tasks: one task object, a synchronous list, or ``async_mode=true`` (a TASK.BATCH_CREATE).
+        self.create_task = self._task_uploads.create_one
+        self.create_tasks_sync = self._task_uploads.create_sync
+        self.create_tasks_async = self._task_uploads.create_async
 
     # -- time ---------------------------------------------------------------------------
 
@@ -278,36 +282,6 @@ class EmulatorState:
 
     def _check_tasks(self, items: list[Any], allow_defaults: bool) -> tuple[Valid, dict[int, Errors]]:
         return check_items(items, self._task_pools(), self._validator, allow_defaults)
-
-    def create_task(self, body: dict[str, Any], allow_defaults: bool = False) -> dict[str, Any]:
-        """POST /tasks with one task object (synchronous): the created task (400 with its field errors otherwise)."""
-        return self._task_uploads.create_one(body, allow_defaults)
-
-    def create_tasks_sync(
-        self, items: list[Any], skip_invalid_items: bool, allow_defaults: bool = False, body_size: int = 0
-    ) -> dict[str, Any]:
-        """POST /tasks (synchronous): ``{"items": {index: task}, "validation_errors": {index: errors}}``."""
-        return self._task_uploads.create_sync(items, skip_invalid_items, allow_defaults, body_size)
-
-    def create_tasks_async(
-        self,
-        items: list[Any],
-        *,
-        allow_defaults: bool,
-        skip_invalid_items: bool,
-        open_pool: bool,
-        operation_id: str | None,
-        body_size: int = 0,
-    ) -> dict[str, Any]:
-        """POST /tasks?async_mode=true (an array, or one task object): a TASK.BATCH_CREATE operation."""
-        return self._task_uploads.create_async(
-            items,
-            allow_defaults=allow_defaults,
-            skip_invalid_items=skip_invalid_items,
-            open_pool=open_pool,
-            operation_id=operation_id,
-            body_size=body_size,
-        )
 
     def get_task(self, identifier: str) -> dict[str, Any]:
         """GET /tasks/{id}."""
